@@ -1,0 +1,14 @@
+/** Kafka topics of the message path, in the order a message travels. */
+export const Topics = {
+  /** Accepted messages, written by the interceptor before it answers 250. */
+  inbound: 'mailshield.inbound',
+  /** Messages scanned by the antivirus, read by the antispam. */
+  scanned: 'mailshield.scanned',
+  /**
+   * Final verdicts from the antispam, before-queue acceptances from the interceptor and
+   * releases from Backup; read by the interceptor's delivery.
+   */
+  verdicts: 'mailshield.verdicts',
+} as const;
+
+export type Topic = (typeof Topics)[keyof typeof Topics];

@@ -1,0 +1,68 @@
+import { status as GrpcStatus } from '@grpc/grpc-js';
+
+/**
+ * Base of every mailshield error. The `code` is stable (UPPER_SNAKE, prefixed by area) and
+ * never reused once retired; edges translate it to a gRPC status or an SMTP reply.
+ */
+export class MailshieldError extends Error {
+  override readonly name: string = 'MailshieldError';
+
+  constructor(
+    /** Stable machine-readable code, such as `AV_CLAMD_TIMEOUT`. */
+    readonly code: string,
+    message: string,
+    /** gRPC status the gRPC adapter answers with. */
+    readonly grpcStatus: GrpcStatus = GrpcStatus.INTERNAL,
+    /** True when a retry may succeed: SMTP answers 4xx for these, 5xx otherwise. */
+    readonly isTemporary = true,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Invalid input from a caller: a bad policy, a malformed request. */
+export class InvalidArgumentError extends MailshieldError {
+  override readonly name = 'InvalidArgumentError';
+
+  constructor(
+    code: string,
+    message: string,
+    /** One entry per invalid field, as `field: problem`. */
+    readonly fieldErrors: string[] = [],
+  ) {
+    super(code, message, GrpcStatus.INVALID_ARGUMENT, false);
+  }
+}
+
+/** A requested object does not exist. */
+export class NotFoundError extends MailshieldError {
+  override readonly name = 'NotFoundError';
+
+  constructor(code: string, message: string) {
+    super(code, message, GrpcStatus.NOT_FOUND, false);
+  }
+}
+
+/** A dependency (clamd, Kafka, the control plane, the next hop) failed or timed out. */
+export class UnavailableError extends MailshieldError {
+  override readonly name = 'UnavailableError';
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(code, message, GrpcStatus.UNAVAILABLE, true, options);
+  }
+}
+
+/** Startup configuration is invalid; the message lists every problem found. */
+export class ConfigError extends MailshieldError {
+  override readonly name = 'ConfigError';
+
+  constructor(readonly problems: string[]) {
+    super(
+      'CONFIG_INVALID',
+      `invalid configuration:\n  ${problems.join('\n  ')}`,
+      GrpcStatus.INTERNAL,
+      false,
+    );
+  }
+}

@@ -1,0 +1,96 @@
+import {
+  Metadata,
+  Server,
+  ServerCredentials,
+  status as GrpcStatus,
+  type ServiceDefinition,
+  type ServiceError,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
+import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
+import { MailshieldError, InvalidArgumentError } from '../errors.js';
+import type { Logger } from '../logger.js';
+
+/** A gRPC server with `grpc.health.v1` registered; health starts NOT_SERVING. */
+export interface GrpcServerHandle {
+  server: Server;
+  port: number;
+  /** Sets the overall health ('') and the health of each named service. */
+  setHealth(status: ServingStatus, services?: string[]): void;
+  stop(): Promise<void>;
+}
+
+export async function startGrpcServer(
+  host: string,
+  port: number,
+  services: { definition: ServiceDefinition; implementation: UntypedServiceImplementation }[],
+  logger: Logger,
+): Promise<GrpcServerHandle> {
+  const server = new Server({
+    'grpc.max_receive_message_length': 64 * 1024 * 1024,
+    'grpc.max_send_message_length': 64 * 1024 * 1024,
+  });
+  const health = new HealthImplementation({ '': 'NOT_SERVING' });
+  health.addToServer(server);
+  for (const service of services) server.addService(service.definition, service.implementation);
+  const boundPort = await new Promise<number>((resolve, reject) => {
+    const target = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+    server.bindAsync(target, ServerCredentials.createInsecure(), (err, bound) =>
+      err === null ? resolve(bound) : reject(err),
+    );
+  });
+  logger.info({ event: 'grpc.listening', host, port: boundPort }, 'gRPC server listening');
+  return {
+    server,
+    port: boundPort,
+    setHealth(status, names = []) {
+      health.setStatus('', status);
+      for (const name of names) health.setStatus(name, status);
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        health.setStatus('', 'NOT_SERVING');
+        const timer = setTimeout(() => server.forceShutdown(), 5000);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
+  };
+}
+
+/**
+ * Converts an error thrown by domain code into a gRPC error with a status and details.
+ * Unknown errors become INTERNAL and are logged with their stack.
+ */
+export function toServiceError(err: unknown, logger: Logger): Partial<ServiceError> {
+  const metadata = new Metadata();
+  if (err instanceof MailshieldError) {
+    metadata.set('mailshield-error-code', err.code);
+    if (err instanceof InvalidArgumentError) {
+      for (const fieldError of err.fieldErrors) metadata.add('mailshield-field-error', fieldError);
+    }
+    return { code: err.grpcStatus, details: err.message, metadata };
+  }
+  logger.error({ err, event: 'grpc.internal_error' }, 'unexpected error in a gRPC handler');
+  return { code: GrpcStatus.INTERNAL, details: 'internal error; see the server log', metadata };
+}
+
+/**
+ * Adapts an async handler to grpc-js's unary callback style, so every path answers exactly
+ * once and errors are translated by `toServiceError`.
+ */
+export function unary<Req, Res>(
+  logger: Logger,
+  handler: (request: Req, metadata: Metadata) => Promise<Res>,
+): (
+  call: { request: Req; metadata: Metadata },
+  callback: (err: Partial<ServiceError> | null, value?: Res) => void,
+) => void {
+  return (call, callback) => {
+    handler(call.request, call.metadata).then(
+      (value) => callback(null, value),
+      (err: unknown) => callback(toServiceError(err, logger)),
+    );
+  };
+}

@@ -1,0 +1,33 @@
+import type { Registry } from 'prom-client';
+import type { MessageBus } from './bus/types.js';
+import type { HostPort } from './env.js';
+import type { Logger } from './logger.js';
+
+/** Settings every service process shares, read once at start by `readCommonOptions`. */
+export interface CommonOptions {
+  /** Name of this process in logs, outcomes and consumer groups. */
+  instance: string;
+  /** Address of the control plane's gRPC server. Default 127.0.0.1:50050. */
+  controlPlane: HostPort;
+  /** Host the service's own gRPC and metrics servers bind to. Default 127.0.0.1. */
+  bindHost: string;
+  /** Folder for local state (journal, caches, delivered mail). Default ./var. */
+  stateDir: string;
+  logLevel: string;
+}
+
+/** What a running service hands back to whoever started it. */
+export interface RunningService {
+  name: string;
+  /** Bound ports, by name: grpc, metrics, smtp. */
+  ports: Record<string, number>;
+  registry: Registry;
+  /** Stops accepting work, drains what is in flight, and closes connections. */
+  stop(): Promise<void>;
+}
+
+/** What a service gets from its process: shared by all services in the one-process run. */
+export interface ServiceDeps {
+  bus: MessageBus;
+  logger: Logger;
+}
