@@ -68,7 +68,12 @@ export function toServiceError(err: unknown, logger: Logger): Partial<ServiceErr
   if (err instanceof MailshieldError) {
     metadata.set('mailshield-error-code', err.code);
     if (err instanceof InvalidArgumentError) {
-      for (const fieldError of err.fieldErrors) metadata.add('mailshield-field-error', fieldError);
+      for (const fieldError of err.fieldErrors) {
+        metadata.add('mailshield-field-error', fieldError);
+        // HTTP/2 joins repeated text headers with ", ", which is ambiguous for messages that
+        // contain commas; each binary value stays separate because base64 has no comma.
+        metadata.add('mailshield-field-error-bin', Buffer.from(fieldError, 'utf8'));
+      }
     }
     return { code: err.grpcStatus, details: err.message, metadata };
   }

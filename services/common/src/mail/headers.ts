@@ -17,7 +17,6 @@ export function headerEnd(raw: Buffer): number {
 
 /** Removes CR, LF and other control characters from a header value. */
 export function sanitizeHeaderValue(value: string): string {
-  // eslint-disable-next-line no-control-regex
   return value.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
 }
 

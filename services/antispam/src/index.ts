@@ -1,0 +1,174 @@
+import { join } from 'node:path';
+import type { Server } from 'node:http';
+import {
+  createMetricsRegistry,
+  getTracer,
+  PolicyWatcher,
+  startGrpcServer,
+  startMetricsServer,
+  Topics,
+  UnavailableError,
+  type RunningService,
+  type ServiceDeps,
+  type Subscription,
+} from '@mailshield/common';
+import { AntispamService } from '@mailshield/proto/antispam';
+import type { Policy } from '@mailshield/proto/policy';
+import { createBackupStore, type BackupStore } from './backup.js';
+import type { AntispamOptions } from './config.js';
+import { ANTISPAM_GROUP, startConsumer } from './consumer.js';
+import { defaultChecks, ScoringEngine } from './engine/engine.js';
+import type { Check } from './engine/types.js';
+import { AntispamReason } from './errors.js';
+import { createAntispamServer } from './grpc-service.js';
+import { createAntispamMetrics } from './metrics.js';
+import type { StageDeps } from './stage.js';
+
+export type { AntispamOptions, AntispamConfig } from './config.js';
+export { readAntispamConfig } from './config.js';
+export type { BackupStore } from './backup.js';
+export {
+  ScoringEngine,
+  defaultChecks,
+  type ScoreResult,
+  type ScoredFinding,
+} from './engine/engine.js';
+export type { Check, CheckContext, Finding, FindingEffect, ParsedMessage } from './engine/types.js';
+export type { SpamStatus } from './engine/status.js';
+export { parseAddressList, parsePath, type Mailbox } from './engine/address.js';
+export { ANTISPAM_GROUP } from './consumer.js';
+
+/** Something that holds the current policy, such as a started PolicyWatcher. */
+export interface PolicySource {
+  current(): Policy;
+}
+
+/** What the process hands the antispam service; the optional parts replace the defaults, for tests and the gateway. */
+export interface AntispamDeps extends ServiceDeps {
+  /** Policy in force; a PolicyWatcher on options.controlPlane when absent. */
+  policy?: PolicySource;
+  /** Backup store for originals; Backup.Store on options.controlPlane when absent. */
+  backup?: BackupStore;
+  /** Checks to run; defaultChecks when absent. */
+  checks?: readonly Check[];
+}
+
+/** gRPC service name used for per-service health. */
+const SERVICE_NAME = 'mailshield.v1.Antispam';
+
+/**
+ * Starts the antispam service: gRPC (ScoreMessage and health), metrics, the policy watch and
+ * the consumer of the scanned topic. Health turns SERVING once a policy is in force and the
+ * consumer is subscribed. Rejects if a server cannot bind or the bus refuses the subscription.
+ */
+export async function startAntispam(
+  options: AntispamOptions,
+  deps: AntispamDeps,
+): Promise<RunningService> {
+  const logger = deps.logger.child({ component: 'antispam' });
+  const registry = createMetricsRegistry('antispam');
+  const metrics = createAntispamMetrics(registry, () =>
+    deps.bus.lag(ANTISPAM_GROUP, Topics.scanned),
+  );
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const cleanup = async () => {
+    for (const step of cleanups.reverse()) await step();
+  };
+  try {
+    const watcher =
+      deps.policy ??
+      new PolicyWatcher({
+        controlPlane: options.controlPlane,
+        component: 'antispam',
+        logger,
+        registry,
+        cacheFile: join(options.stateDir, 'antispam', 'policy.json'),
+      });
+    if (watcher instanceof PolicyWatcher && deps.policy === undefined)
+      cleanups.push(() => watcher.stop());
+    const currentPolicy = (): Policy => {
+      try {
+        return watcher.current();
+      } catch (err) {
+        throw new UnavailableError(
+          AntispamReason.noPolicy,
+          'no policy has been received from the control plane yet',
+          { cause: err },
+        );
+      }
+    };
+    const engine = new ScoringEngine(deps.checks ?? defaultChecks, {
+      onCheckFailed: (check, err) =>
+        logger.warn(
+          { err, event: 'antispam.check_failed', check },
+          'a check failed, so the message is scored without it',
+        ),
+    });
+    const stage: StageDeps = {
+      engine,
+      metrics,
+      logger,
+      tracer: getTracer('mailshield-antispam'),
+      instance: options.instance,
+      scanTimeoutSeconds: options.scanTimeoutSeconds,
+    };
+    const grpc = await startGrpcServer(
+      options.bindHost,
+      options.grpcPort,
+      [
+        {
+          definition: AntispamService,
+          implementation: createAntispamServer(stage, currentPolicy, logger),
+        },
+      ],
+      logger,
+    );
+    cleanups.push(() => grpc.stop());
+    const metricsServer = await startMetricsServer(
+      registry,
+      options.bindHost,
+      options.metricsPort,
+      logger,
+    );
+    cleanups.push(() => closeHttp(metricsServer.server));
+    if (watcher instanceof PolicyWatcher && deps.policy === undefined) await watcher.start();
+    const backup =
+      deps.backup ?? createBackupStore(options.controlPlane, options.backupTimeoutSeconds);
+    if (deps.backup === undefined) cleanups.push(() => backup.close());
+    const subscription: Subscription = await startConsumer({
+      bus: deps.bus,
+      stage,
+      backup,
+      currentPolicy,
+      concurrency: options.concurrency,
+      logger,
+      metrics,
+    });
+    grpc.setHealth('SERVING', [SERVICE_NAME]);
+    logger.info(
+      { event: 'antispam.started', grpc_port: grpc.port, metrics_port: metricsServer.port },
+      'antispam started',
+    );
+    return {
+      name: 'antispam',
+      ports: { grpc: grpc.port, metrics: metricsServer.port },
+      registry,
+      async stop() {
+        grpc.setHealth('NOT_SERVING', [SERVICE_NAME]);
+        await subscription.stop();
+        await cleanup();
+        logger.info({ event: 'antispam.stopped' }, 'antispam stopped');
+      },
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+function closeHttp(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

@@ -1,0 +1,50 @@
+import { MailshieldError } from '@mailshield/common';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+
+/** Stable reason codes of the antivirus, used in outcomes, findings, metrics and errors. */
+export const AvReason = {
+  /** clamd refused or dropped the connection. */
+  clamdUnavailable: 'AV_CLAMD_UNAVAILABLE',
+  /** clamd did not answer within the policy's scan timeout. */
+  clamdTimeout: 'AV_CLAMD_TIMEOUT',
+  /** clamd answered something that is not a verdict. */
+  clamdBadReply: 'AV_CLAMD_BAD_REPLY',
+  /** clamd stopped at one of its limits (Heuristics.Limits.Exceeded.*, StreamMaxLength). */
+  limitsExceeded: 'AV_LIMITS_EXCEEDED',
+  /** An object is larger than the service's own maxObjectBytes. */
+  objectTooLarge: 'AV_OBJECT_TOO_LARGE',
+  /** The message has more objects than maxObjects. */
+  tooManyObjects: 'AV_TOO_MANY_OBJECTS',
+  /** MIME nesting went past the depth limit. */
+  mimeTooDeep: 'AV_MIME_TOO_DEEP',
+  /** Backup.Store failed, so no destructive action was taken. */
+  backupFailed: 'AV_BACKUP_FAILED',
+  /** After-queue scan could not finish; the batch is retried. */
+  retryLater: 'AV_RETRY_LATER',
+  /** A bus record that is not a MessageRecord. */
+  recordInvalid: 'AV_RECORD_INVALID',
+  /** No policy has arrived from the control plane yet. */
+  policyMissing: 'AV_POLICY_MISSING',
+} as const;
+
+export type AvReasonCode = (typeof AvReason)[keyof typeof AvReason];
+
+/**
+ * Reasons that come out the same on every retry: a limit of the message itself, not of
+ * clamd's health. Retrying such a message would block its partition forever.
+ */
+export const deterministicReasons: ReadonlySet<string> = new Set([
+  AvReason.limitsExceeded,
+  AvReason.objectTooLarge,
+  AvReason.tooManyObjects,
+  AvReason.mimeTooDeep,
+]);
+
+/** The service cannot answer yet, for example before the first policy arrived. */
+export class NotReadyError extends MailshieldError {
+  override readonly name = 'NotReadyError';
+
+  constructor(code: string, message: string) {
+    super(code, message, GrpcStatus.UNAVAILABLE, true);
+  }
+}

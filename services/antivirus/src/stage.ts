@@ -1,0 +1,185 @@
+import type { Span } from '@opentelemetry/api';
+import {
+  stricterDisposition,
+  traceIdOf,
+  UnavailableError,
+  withOutcome,
+  type Logger,
+} from '@mailshield/common';
+import {
+  Disposition,
+  QueueMode,
+  Stage,
+  type MessageRecord,
+  type StageOutcome,
+} from '@mailshield/proto/message';
+import type { Policy } from '@mailshield/proto/policy';
+import { applyPolicy, type ActionPlan } from './action/apply-policy.js';
+import type { BackupStore } from './backup.js';
+import type { Scanner } from './engine/clamd-scanner.js';
+import { AvReason, NotReadyError } from './errors.js';
+import type { AntivirusMetrics } from './metrics.js';
+import { scanMessage, type MessageScan, type ScanLimits } from './scan/scan-message.js';
+
+/** Source of the policy in force, such as a PolicyWatcher. */
+export interface PolicySource {
+  /** The current policy; throws before the first one arrived. */
+  current(): Policy;
+}
+
+export interface StageContext {
+  scanner: Scanner;
+  policy: PolicySource;
+  metrics: AntivirusMetrics;
+  instance: string;
+  limits: Omit<ScanLimits, 'timeoutSeconds'>;
+}
+
+export interface StageResult {
+  scan: MessageScan;
+  plan: ActionPlan;
+  outcome: StageOutcome;
+}
+
+/**
+ * Scans one message and decides its fate under the current policy. Shared by the consumer
+ * and the gRPC ScanMessage call; neither backup nor retry happens here.
+ */
+export async function evaluateMessage(
+  raw: Buffer,
+  queueMode: QueueMode,
+  context: StageContext,
+  span: Span,
+): Promise<StageResult> {
+  const policy = currentPolicy(context.policy);
+  const limits: ScanLimits = {
+    ...context.limits,
+    timeoutSeconds: policy.antivirus?.scanTimeoutSeconds || 20,
+  };
+  const scan = await scanMessage(raw, context.scanner, limits);
+  const plan = await applyPolicy(raw, scan, {
+    policy: policy.antivirus,
+    queueMode,
+    rescan: (changed) => scanMessage(changed, context.scanner, limits),
+  });
+  const outcome: StageOutcome = {
+    stage: Stage.STAGE_ANTIVIRUS,
+    scanner: 'clamd',
+    status: scan.status,
+    action: plan.action,
+    reason: scan.reason,
+    durationSeconds: scan.durationSeconds,
+    policyVersion: policy.version,
+    findings: scan.findings,
+    score: 0,
+    at: new Date(),
+    traceId: traceIdOf(span),
+    instance: context.instance,
+  };
+  recordMetrics(context.metrics, scan, plan);
+  span.setAttributes({ 'mailshield.av.status': scan.status, 'mailshield.av.action': plan.action });
+  return { scan, plan, outcome };
+}
+
+function currentPolicy(source: PolicySource): Policy {
+  try {
+    return source.current();
+  } catch {
+    throw new NotReadyError(
+      AvReason.policyMissing,
+      'no policy received from the control plane yet',
+    );
+  }
+}
+
+function recordMetrics(metrics: AntivirusMetrics, scan: MessageScan, plan: ActionPlan): void {
+  metrics.messages.inc({ status: scan.status, action: plan.action });
+  metrics.scanDuration.observe(scan.durationSeconds);
+  for (const { verdict } of scan.objects) {
+    metrics.objectsScanned.inc({ status: verdict.status });
+    if (verdict.status === 'unscanned' && verdict.reason?.startsWith('AV_CLAMD_') === true) {
+      metrics.errors.inc({ reason: verdict.reason });
+    }
+  }
+  if (scan.status === 'unscanned') metrics.unscanned.inc({ reason: scan.reason });
+}
+
+/**
+ * Processes one bus record: passes on records another stage already decided, otherwise scans,
+ * stores a backup before any destructive action, and returns the record for the next topic.
+ * Throws (so the batch is retried) when an after-queue scan must be retried or the backup failed.
+ */
+export async function processRecord(
+  record: MessageRecord,
+  context: StageContext & { backup: BackupStore },
+  span: Span,
+  logger: Logger,
+): Promise<MessageRecord> {
+  const isUndecided =
+    record.disposition === Disposition.DISPOSITION_DELIVER ||
+    record.disposition === Disposition.DISPOSITION_UNSPECIFIED;
+  if (!isUndecided) {
+    logger.info(
+      { event: 'scan.passed_on', disposition: record.disposition },
+      'message already decided; passed on',
+    );
+    return record;
+  }
+  const { scan, plan, outcome } = await evaluateMessage(
+    record.raw,
+    record.queueMode,
+    context,
+    span,
+  );
+  if (plan.shouldRetry) {
+    context.metrics.errors.inc({ reason: AvReason.retryLater });
+    logger.warn(
+      { event: 'scan.retry_later', reason: scan.reason },
+      'scan failed; the batch will be retried',
+    );
+    throw new UnavailableError(
+      AvReason.retryLater,
+      `scan of ${record.id} failed (${scan.reason}); retrying later`,
+    );
+  }
+  if (plan.needsBackup) await storeBackup(record, outcome, context, logger);
+  logger.info(
+    {
+      event: 'scan.completed',
+      status: scan.status,
+      action: plan.action,
+      reason: scan.reason,
+      findings: scan.findings.length,
+    },
+    'message scanned',
+  );
+  const next: MessageRecord = {
+    ...record,
+    raw: plan.raw,
+    disposition: stricterDisposition(record.disposition, plan.disposition),
+    reply: plan.reply === '' ? record.reply : plan.reply,
+  };
+  return withOutcome(next, outcome);
+}
+
+async function storeBackup(
+  record: MessageRecord,
+  outcome: StageOutcome,
+  context: { backup: BackupStore; metrics: AntivirusMetrics },
+  logger: Logger,
+): Promise<void> {
+  try {
+    await context.backup.store(record, outcome);
+  } catch (err) {
+    context.metrics.errors.inc({ reason: AvReason.backupFailed });
+    logger.error(
+      { event: 'backup.failed', err },
+      'backup failed; the message stays in the queue for a retry',
+    );
+    throw err instanceof UnavailableError
+      ? err
+      : new UnavailableError(AvReason.backupFailed, `backup of ${record.id} failed`, {
+          cause: err,
+        });
+  }
+}

@@ -1,0 +1,115 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createLogger, insecureCredentials, type HostPort } from '@mailshield/common';
+import { AntivirusClient, type ScanMessageResponse } from '@mailshield/proto/antivirus';
+import { HealthClient, HealthCheckResponse_ServingStatus } from '@mailshield/proto/health';
+import { Disposition } from '@mailshield/proto/message';
+import { readAntivirusOptions } from '../../config.js';
+import { startAntivirus } from '../../index.js';
+import { FakeBackupStore, FakeMessageBus, fixedPolicy } from '../fakes.js';
+import { clamdAddress, closedPort, EICAR, mailWithAttachment } from '../helpers.js';
+
+const { address, skip } = clamdAddress();
+const logger = createLogger('antivirus-test', 'silent');
+
+async function start(clamd: HostPort) {
+  const options = {
+    ...readAntivirusOptions({}),
+    clamd,
+    grpcPort: 0,
+    metricsPort: 0,
+    healthIntervalSeconds: 0.2,
+  };
+  const bus = new FakeMessageBus();
+  const service = await startAntivirus(options, {
+    bus,
+    logger,
+    policy: fixedPolicy(),
+    backup: new FakeBackupStore(),
+  });
+  const target = `127.0.0.1:${service.ports['grpc']}`;
+  return {
+    service,
+    bus,
+    antivirus: new AntivirusClient(target, insecureCredentials),
+    health: new HealthClient(target, insecureCredentials),
+  };
+}
+
+function healthOf(
+  client: InstanceType<typeof HealthClient>,
+): Promise<HealthCheckResponse_ServingStatus> {
+  return new Promise((resolve, reject) =>
+    client.check({ service: '' }, (err, response) =>
+      err === null ? resolve(response.status) : reject(err),
+    ),
+  );
+}
+
+async function eventually(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+test('service scans over gRPC and reports health', { skip }, async () => {
+  const { service, bus, antivirus, health } = await start(address!);
+  try {
+    await eventually(
+      async () => (await healthOf(health)) === HealthCheckResponse_ServingStatus.SERVING,
+    );
+    await eventually(async () => bus.isSubscribed());
+    const response = await new Promise<ScanMessageResponse>((resolve, reject) =>
+      antivirus.scanMessage(
+        {
+          raw: mailWithAttachment('eicar.com', Buffer.from(EICAR, 'latin1')),
+          id: 'grpc-1',
+          outbound: false,
+        },
+        (err, res) => (err === null ? resolve(res) : reject(err)),
+      ),
+    );
+    assert.equal(response.outcome!.status, 'infected');
+    assert.equal(response.disposition, Disposition.DISPOSITION_REJECT);
+    const metrics = await service.registry.metrics();
+    assert.match(
+      metrics,
+      /mailshield_antivirus_messages_total\{status="infected",action="reject"\} 1/,
+    );
+    assert.match(metrics, /mailshield_antivirus_scan_duration_seconds_count 1/);
+  } finally {
+    antivirus.close();
+    health.close();
+    await service.stop();
+  }
+});
+
+test('service rejects an empty gRPC request', { skip }, async () => {
+  const { service, antivirus, health } = await start(address!);
+  try {
+    const err = await new Promise<{ code?: number }>((resolve) =>
+      antivirus.scanMessage({ raw: Buffer.alloc(0), id: 'x', outbound: false }, (error) =>
+        resolve(error ?? {}),
+      ),
+    );
+    assert.equal(err.code, 3);
+  } finally {
+    antivirus.close();
+    health.close();
+    await service.stop();
+  }
+});
+
+test('service is not serving while clamd is down', async () => {
+  const { service, antivirus, health } = await start(await closedPort());
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    assert.equal(await healthOf(health), HealthCheckResponse_ServingStatus.NOT_SERVING);
+  } finally {
+    antivirus.close();
+    health.close();
+    await service.stop();
+  }
+});

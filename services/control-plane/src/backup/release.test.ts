@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { join } from 'node:path';
+import {
+  decodeRecord,
+  InvalidArgumentError,
+  NotFoundError,
+  Topics,
+  UnavailableError,
+} from '@mailshield/common';
+import { Disposition, RecordKind, Stage } from '@mailshield/proto/message';
+import { FakeBus, makeOutcome, makeRecord, makeTempDir } from '../testing/support.js';
+import { FileBackupStore } from './file-backup-store.js';
+import { releaseBackup } from './release.js';
+
+async function storeWithOneBackup(t: {
+  after(fn: () => Promise<void>): void;
+}): Promise<FileBackupStore> {
+  const store = new FileBackupStore(join(await makeTempDir(t), 'backups'));
+  await store.open();
+  await store.store(makeRecord('m-1'), makeOutcome('infected', 'delete_message'));
+  return store;
+}
+
+test('release publishes a RELEASE record', async (t) => {
+  const store = await storeWithOneBackup(t);
+  const bus = new FakeBus();
+  const at = await releaseBackup(store, bus, { id: 'm-1', recipients: [], actor: 'alice' }, 'cp-1');
+
+  assert.equal(bus.published.length, 1);
+  const { topic, record: busRecord } = bus.published[0]!;
+  assert.equal(topic, Topics.verdicts);
+  assert.equal(busRecord.key, 'm-1');
+  const record = decodeRecord({ ...busRecord, topic, partition: 0, offset: '0' });
+  assert.equal(record.kind, RecordKind.RECORD_KIND_RELEASE);
+  assert.equal(record.disposition, Disposition.DISPOSITION_DELIVER);
+  assert.deepEqual(record.deliverTo, []);
+  assert.deepEqual(Buffer.from(record.raw), makeRecord('m-1').raw);
+  const last = record.outcomes.at(-1)!;
+  assert.equal(record.outcomes.length, 2);
+  assert.equal(last.stage, Stage.STAGE_CONTROL_PLANE);
+  assert.equal(last.status, 'released');
+  assert.equal(last.action, 'release');
+  assert.equal(last.instance, 'cp-1');
+  assert.equal((await store.get('m-1')).summary.releasedAt?.getTime(), at.getTime());
+});
+
+test('release to other recipients sets deliver_to', async (t) => {
+  const store = await storeWithOneBackup(t);
+  const bus = new FakeBus();
+  await releaseBackup(
+    store,
+    bus,
+    { id: 'm-1', recipients: ['dave@example.com'], actor: 'alice' },
+    'cp-1',
+  );
+  await releaseBackup(store, bus, { id: 'm-1', recipients: [], actor: 'bob' }, 'cp-1');
+  const first = decodeRecord({
+    ...bus.published[0]!.record,
+    topic: Topics.verdicts,
+    partition: 0,
+    offset: '0',
+  });
+  assert.deepEqual(first.deliverTo, ['dave@example.com']);
+  assert.equal(bus.published.length, 2);
+});
+
+test('release of an unknown id is NOT_FOUND', async (t) => {
+  const store = await storeWithOneBackup(t);
+  const bus = new FakeBus();
+  await assert.rejects(
+    releaseBackup(store, bus, { id: 'nope', recipients: [], actor: 'a' }, 'cp'),
+    NotFoundError,
+  );
+  assert.equal(bus.published.length, 0);
+});
+
+test('release rejects an invalid recipient', async (t) => {
+  const store = await storeWithOneBackup(t);
+  const request = { id: 'm-1', recipients: ['not-an-address'], actor: 'a' };
+  await assert.rejects(releaseBackup(store, new FakeBus(), request, 'cp'), (err: unknown) => {
+    assert.ok(err instanceof InvalidArgumentError);
+    assert.deepEqual(err.fieldErrors, ['recipients[0]: "not-an-address" is not an address']);
+    return true;
+  });
+});
+
+test('failed publish leaves the backup unreleased', async (t) => {
+  const store = await storeWithOneBackup(t);
+  const bus = new FakeBus();
+  bus.failPublish = true;
+  await assert.rejects(
+    releaseBackup(store, bus, { id: 'm-1', recipients: [], actor: 'a' }, 'cp'),
+    UnavailableError,
+  );
+  assert.equal((await store.get('m-1')).summary.releasedAt, undefined);
+});

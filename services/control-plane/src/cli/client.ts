@@ -1,0 +1,47 @@
+import { Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
+import { clientChannelOptions, deadlineIn, insecureCredentials } from '@mailshield/common';
+import { BackupClient } from '@mailshield/proto/backup';
+import { ConfigClient } from '@mailshield/proto/config';
+import { IntegrityClient } from '@mailshield/proto/integrity';
+
+type UnaryMethod<Req, Res> = (
+  request: Req,
+  metadata: Metadata,
+  options: { deadline: Date },
+  callback: (err: ServiceError | null, response: Res) => void,
+) => unknown;
+
+/** The control plane's clients, with promise-returning calls that carry a deadline. */
+export class ControlPlaneClients {
+  readonly config: ConfigClient;
+  readonly backup: BackupClient;
+  readonly integrity: IntegrityClient;
+
+  constructor(
+    address: string,
+    private readonly timeoutSeconds: number,
+  ) {
+    this.config = new ConfigClient(address, insecureCredentials, clientChannelOptions);
+    this.backup = new BackupClient(address, insecureCredentials, clientChannelOptions);
+    this.integrity = new IntegrityClient(address, insecureCredentials, clientChannelOptions);
+  }
+
+  /** Calls a unary method of `client`; rejects with the ServiceError of a failed call. */
+  call<Req, Res>(client: Client, method: UnaryMethod<Req, Res>, request: Req): Promise<Res> {
+    return new Promise((resolve, reject) => {
+      method.call(
+        client,
+        request,
+        new Metadata(),
+        { deadline: deadlineIn(this.timeoutSeconds) },
+        (err, response) => (err === null ? resolve(response) : reject(err)),
+      );
+    });
+  }
+
+  close(): void {
+    this.config.close();
+    this.backup.close();
+    this.integrity.close();
+  }
+}

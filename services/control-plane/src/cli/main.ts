@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { parseHostPort } from '@mailshield/common';
+import { readCliDefaults } from '../config.js';
+import { commandHelp, overviewHelp, parseCommandLine, UsageError } from './args.js';
+import { ControlPlaneClients } from './client.js';
+import { commands } from './commands.js';
+import { PolicyFileError } from './policy-file.js';
+
+/** Exit codes: 0 success, 1 the call or its input failed, 2 the command line is wrong. */
+async function main(args: string[]): Promise<number> {
+  const parsed = parseCommandLine(args, commands);
+  if (parsed.spec === undefined) {
+    if (parsed.values['help'] === true) {
+      process.stdout.write(`${overviewHelp(commands, parsed.words)}\n`);
+      return 0;
+    }
+    const group = parsed.words.length === 0 ? 'a command' : `a "${parsed.words.join(' ')}" command`;
+    process.stderr.write(`error: missing ${group}\n\n${overviewHelp(commands, parsed.words)}\n`);
+    return 2;
+  }
+  if (parsed.values['help'] === true) {
+    process.stdout.write(`${commandHelp(parsed.spec)}\n`);
+    return 0;
+  }
+  const commandPath = parsed.spec.path.join(' ');
+  const output = parsed.values['output'] ?? 'table';
+  if (output !== 'table' && output !== 'json')
+    throw new UsageError(`-o must be table or json, not "${String(output)}"`, commandPath);
+  const address =
+    typeof parsed.values['address'] === 'string'
+      ? parsed.values['address']
+      : readCliDefaults().address;
+  if (parseHostPort(address) === undefined)
+    throw new UsageError(`--address must be host:port, not "${address}"`, commandPath);
+  const timeout = Number(parsed.values['timeout'] ?? 10);
+  if (!(timeout > 0))
+    throw new UsageError(`--timeout must be a positive number of seconds`, commandPath);
+
+  const clients = new ControlPlaneClients(address, timeout);
+  try {
+    const command = commands.find((candidate) => candidate === parsed.spec)!;
+    await command.run({
+      clients,
+      values: parsed.values,
+      positionals: parsed.positionals,
+      isJson: output === 'json',
+      print: (text) => process.stdout.write(`${text}\n`),
+      write: (data) => process.stdout.write(data),
+    });
+    return 0;
+  } finally {
+    clients.close();
+  }
+}
+
+function report(err: unknown): number {
+  if (err instanceof UsageError) {
+    const help =
+      err.commandPath === '' ? 'mailshieldctl --help' : `mailshieldctl ${err.commandPath} --help`;
+    process.stderr.write(`error: ${err.message}\nRun '${help}' for usage.\n`);
+    return 2;
+  }
+  if (err instanceof PolicyFileError) {
+    process.stderr.write(
+      `error: ${err.message}\n${err.problems.map((problem) => `  ${problem}\n`).join('')}`,
+    );
+    return 1;
+  }
+  if (isServiceError(err)) {
+    const fieldErrors = (err.metadata?.get('mailshield-field-error-bin') ?? []).map((value) =>
+      value.toString(),
+    );
+    process.stderr.write(`error: ${err.details} (${GrpcStatus[err.code] ?? err.code})\n`);
+    for (const fieldError of fieldErrors) process.stderr.write(`  ${String(fieldError)}\n`);
+    return 1;
+  }
+  process.stderr.write(`error: ${(err as Error)?.message ?? String(err)}\n`);
+  return 1;
+}
+
+function isServiceError(err: unknown): err is ServiceError {
+  return (
+    err instanceof Error &&
+    typeof (err as Partial<ServiceError>).code === 'number' &&
+    'details' in err
+  );
+}
+
+main(process.argv.slice(2)).then(
+  (code) => (process.exitCode = code),
+  (err: unknown) => (process.exitCode = report(err)),
+);

@@ -1,0 +1,119 @@
+import { QueueMode } from '@mailshield/proto/message';
+import {
+  EnvReader,
+  defaultInstanceName,
+  parseHostPort,
+  readBusOptions,
+  type BusOptions,
+  type CommonOptions,
+  type HostPort,
+} from '@mailshield/common';
+
+/** A component that the integrity monitor checks with grpc.health.v1. */
+export interface MonitoredComponent {
+  /** Name as reported in status, such as "interceptor". */
+  name: string;
+  address: HostPort;
+}
+
+/** Settings of the control plane, read once at start by `readControlPlaneOptions`. */
+export interface ControlPlaneOptions extends CommonOptions {
+  /** gRPC port (Config, Backup, Integrity, health). Default 50050; 0 picks a free port. */
+  grpcPort: number;
+  /** Prometheus port; undefined serves no metrics (a host process merges the registry). Default 9100. */
+  metricsPort: number | undefined;
+  /** PostgreSQL URL; when undefined, the stores are files under `stateDir/control-plane`. */
+  databaseUrl: string | undefined;
+  /** PostgreSQL schema holding the tables. Default "public". */
+  databaseSchema: string;
+  /** Relay domains of the policy seeded into an empty store. Default ["example.com"]. */
+  seedRelayDomains: string[];
+  /** Queue mode of the seeded policy. Default after-queue. */
+  seedQueueMode: QueueMode;
+  /** Trusted networks (CIDR) of the seeded policy. Default none. */
+  seedTrustedNetworks: string[];
+  /** Components checked by the integrity monitor. */
+  components: MonitoredComponent[];
+  /** Seconds between two health checks of every component. Default 5. */
+  healthIntervalSeconds: number;
+  /** Deadline of one health check, in seconds. Default 2. */
+  healthTimeoutSeconds: number;
+  /** Seconds between two reads of the policy store for versions set by another replica. Default 5. */
+  policyPollSeconds: number;
+  /** The bus that releases are published on: Kafka when MAILSHIELD_KAFKA_BROKERS is set. */
+  bus: BusOptions;
+}
+
+const defaultComponents =
+  'interceptor=127.0.0.1:50051,antivirus=127.0.0.1:50052,antispam=127.0.0.1:50053';
+
+/** Reads the control plane's settings; throws ConfigError listing every invalid variable. */
+export function readControlPlaneOptions(env: NodeJS.ProcessEnv = process.env): ControlPlaneOptions {
+  const reader = new EnvReader(env);
+  const options: ControlPlaneOptions = {
+    instance: reader.string('MAILSHIELD_INSTANCE', defaultInstanceName('control-plane')),
+    controlPlane: reader.address('MAILSHIELD_CONTROL_PLANE_ADDRESS', '127.0.0.1:50050'),
+    bindHost: reader.string('MAILSHIELD_BIND_HOST', '127.0.0.1'),
+    stateDir: reader.string('MAILSHIELD_STATE_DIR', './var'),
+    logLevel: reader.string('MAILSHIELD_LOG_LEVEL', 'info'),
+    grpcPort: reader.integer('MAILSHIELD_CONTROL_PLANE_GRPC_PORT', 50050, 0, 65535),
+    metricsPort: reader.integer('MAILSHIELD_CONTROL_PLANE_METRICS_PORT', 9100, 0, 65535),
+    databaseUrl: reader.optionalString('MAILSHIELD_DATABASE_URL'),
+    databaseSchema: reader.string('MAILSHIELD_DATABASE_SCHEMA', 'public'),
+    seedRelayDomains: reader.list('MAILSHIELD_RELAY_DOMAINS', ['example.com']),
+    seedQueueMode: readQueueMode(reader),
+    seedTrustedNetworks: reader.list('MAILSHIELD_TRUSTED_NETWORKS', []),
+    components: parseComponents(reader.string('MAILSHIELD_COMPONENTS', defaultComponents), reader),
+    healthIntervalSeconds: reader.number('MAILSHIELD_HEALTH_INTERVAL_SECONDS', 5, 0.05),
+    healthTimeoutSeconds: reader.number('MAILSHIELD_HEALTH_TIMEOUT_SECONDS', 2, 0.05),
+    policyPollSeconds: reader.number('MAILSHIELD_POLICY_POLL_SECONDS', 5, 0.05),
+    bus: { kind: 'journal', dir: '', segmentBytes: 0 },
+  };
+  options.bus = readBusOptions(reader, options.stateDir, options.instance);
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(options.databaseSchema)) {
+    reader.problem(
+      `MAILSHIELD_DATABASE_SCHEMA=${options.databaseSchema} is invalid: expected a lower-case SQL name`,
+    );
+  }
+  reader.done();
+  return Object.freeze(options);
+}
+
+function readQueueMode(reader: EnvReader): QueueMode {
+  const raw = reader.string('MAILSHIELD_QUEUE_MODE', 'after-queue');
+  if (raw === 'after-queue') return QueueMode.QUEUE_MODE_AFTER_QUEUE;
+  if (raw === 'before-queue') return QueueMode.QUEUE_MODE_BEFORE_QUEUE;
+  reader.problem(`MAILSHIELD_QUEUE_MODE=${raw} is invalid: expected after-queue or before-queue`);
+  return QueueMode.QUEUE_MODE_AFTER_QUEUE;
+}
+
+/** Parses `name=host:port,...`; an empty text means no components. */
+export function parseComponents(text: string, reader: EnvReader): MonitoredComponent[] {
+  const components: MonitoredComponent[] = [];
+  for (const item of text.split(',').map((part) => part.trim())) {
+    if (item === '') continue;
+    const equals = item.indexOf('=');
+    const name = item.slice(0, equals).trim();
+    const address = equals > 0 ? parseHostPort(item.slice(equals + 1)) : undefined;
+    if (name === '' || address === undefined) {
+      reader.problem(
+        `MAILSHIELD_COMPONENTS item ${JSON.stringify(item)} is invalid: expected name=host:port`,
+      );
+      continue;
+    }
+    components.push({ name, address });
+  }
+  return components;
+}
+
+/** Defaults of the `mailshieldctl` command line, from the environment. */
+export interface CliDefaults {
+  /** Control plane address. Default MAILSHIELD_CONTROL_PLANE_ADDRESS or 127.0.0.1:50050. */
+  address: string;
+}
+
+export function readCliDefaults(env: NodeJS.ProcessEnv = process.env): CliDefaults {
+  return {
+    address: new EnvReader(env).string('MAILSHIELD_CONTROL_PLANE_ADDRESS', '127.0.0.1:50050'),
+  };
+}

@@ -1,0 +1,82 @@
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import {
+  InvalidArgumentError,
+  MailshieldError,
+  NotFoundError,
+  UnavailableError,
+} from '@mailshield/common';
+
+/** Stable error codes of the control plane; a retired code is never reused. */
+export const ErrorCodes = {
+  policyInvalid: 'CP_POLICY_INVALID',
+  policyVersionConflict: 'CP_POLICY_VERSION_CONFLICT',
+  backupInvalid: 'CP_BACKUP_INVALID',
+  backupNotFound: 'CP_BACKUP_NOT_FOUND',
+  pageTokenInvalid: 'CP_PAGE_TOKEN_INVALID',
+  releaseInvalid: 'CP_RELEASE_INVALID',
+  releasePublishFailed: 'CP_RELEASE_PUBLISH_FAILED',
+  storeCorrupt: 'CP_STORE_CORRUPT',
+} as const;
+
+export function policyInvalid(fieldErrors: string[]): InvalidArgumentError {
+  return new InvalidArgumentError(
+    ErrorCodes.policyInvalid,
+    `policy is invalid: ${fieldErrors.join('; ')}`,
+    fieldErrors,
+  );
+}
+
+/** Set was called with an expected version that is no longer the current one. */
+export class PolicyVersionConflictError extends MailshieldError {
+  override readonly name = 'PolicyVersionConflictError';
+
+  constructor(
+    readonly expectedVersion: number,
+    readonly currentVersion: number,
+  ) {
+    super(
+      ErrorCodes.policyVersionConflict,
+      `policy version ${expectedVersion} is not current (current is ${currentVersion}); ` +
+        'get the policy again and reapply the change',
+      GrpcStatus.ABORTED,
+      false,
+    );
+  }
+}
+
+export function backupNotFound(id: string): NotFoundError {
+  return new NotFoundError(ErrorCodes.backupNotFound, `backup ${JSON.stringify(id)} not found`);
+}
+
+export function backupInvalid(fieldErrors: string[]): InvalidArgumentError {
+  return new InvalidArgumentError(
+    ErrorCodes.backupInvalid,
+    `backup request is invalid: ${fieldErrors.join('; ')}`,
+    fieldErrors,
+  );
+}
+
+export function pageTokenInvalid(): InvalidArgumentError {
+  return new InvalidArgumentError(
+    ErrorCodes.pageTokenInvalid,
+    'page_token is invalid: pass the next_page_token of a previous List response unchanged',
+    ['page_token: not a token returned by List'],
+  );
+}
+
+export function releasePublishFailed(id: string, cause: unknown): UnavailableError {
+  return new UnavailableError(
+    ErrorCodes.releasePublishFailed,
+    `backup ${JSON.stringify(id)} could not be published for delivery; it stays unreleased, retry later`,
+    { cause },
+  );
+}
+
+/** A stored file or row cannot be read back: a fault on our side that needs a person. */
+export class StoreCorruptError extends MailshieldError {
+  override readonly name = 'StoreCorruptError';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.storeCorrupt, message, GrpcStatus.DATA_LOSS, false, options);
+  }
+}

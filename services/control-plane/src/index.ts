@@ -1,0 +1,142 @@
+import { ConfigService } from '@mailshield/proto/config';
+import { BackupService } from '@mailshield/proto/backup';
+import { IntegrityService } from '@mailshield/proto/integrity';
+import {
+  createMetricsRegistry,
+  defaultPolicy,
+  startGrpcServer,
+  startMetricsServer,
+  type RunningService,
+  type ServiceDeps,
+} from '@mailshield/common';
+import type { Policy } from '@mailshield/proto/policy';
+import type { ControlPlaneOptions } from './config.js';
+import { backupService } from './grpc/backup-service.js';
+import { configService } from './grpc/config-service.js';
+import { integrityService } from './grpc/integrity-service.js';
+import { PolicyBroadcaster } from './grpc/policy-broadcaster.js';
+import { IntegrityMonitor } from './integrity/monitor.js';
+import { createControlPlaneMetrics } from './metrics.js';
+import { createStores } from './stores.js';
+
+export type { ControlPlaneOptions, MonitoredComponent } from './config.js';
+export { readControlPlaneOptions } from './config.js';
+export type { PolicyStore, PolicyVersion } from './policy/policy-store.js';
+export type { BackupStore, BackupPage, StoredBackup } from './backup/backup-store.js';
+export { validatePolicy, normalizePolicy } from './policy/validate.js';
+export { FilePolicyStore } from './policy/file-policy-store.js';
+export { PgPolicyStore } from './policy/pg-policy-store.js';
+export { FileBackupStore } from './backup/file-backup-store.js';
+export { PgBackupStore } from './backup/pg-backup-store.js';
+export { IntegrityMonitor } from './integrity/monitor.js';
+export { ErrorCodes, PolicyVersionConflictError, StoreCorruptError } from './errors.js';
+
+/** Builds the policy that an empty store starts with, from the seed settings. */
+export function seedPolicy(options: ControlPlaneOptions): Policy {
+  return {
+    ...defaultPolicy(options.seedRelayDomains),
+    queueMode: options.seedQueueMode,
+    trustedNetworks: options.seedTrustedNetworks,
+  };
+}
+
+/**
+ * Starts the control plane: opens the stores (seeding the policy when empty), serves
+ * Config, Backup, Integrity and health over gRPC, and starts the integrity monitor. It
+ * depends on no other mailshield service; `deps.bus` is only used to publish releases.
+ */
+export async function startControlPlane(
+  options: ControlPlaneOptions,
+  deps: ServiceDeps,
+): Promise<RunningService> {
+  const { logger } = deps;
+  const registry = createMetricsRegistry('control-plane');
+  const metrics = createControlPlaneMetrics(registry);
+  const stores = createStores(options);
+  await stores.policy.open(seedPolicy(options));
+  await stores.backup.open();
+
+  const broadcaster = new PolicyBroadcaster(stores.policy, logger, metrics);
+  await broadcaster.refresh();
+  const monitor = new IntegrityMonitor({
+    components: options.components,
+    intervalSeconds: options.healthIntervalSeconds,
+    timeoutSeconds: options.healthTimeoutSeconds,
+    logger,
+    metrics,
+  });
+  const grpc = await startGrpcServer(
+    options.bindHost,
+    options.grpcPort,
+    [
+      {
+        definition: ConfigService,
+        implementation: configService(stores.policy, broadcaster, logger, metrics),
+      },
+      {
+        definition: BackupService,
+        implementation: backupService({
+          store: stores.backup,
+          bus: deps.bus,
+          logger,
+          metrics,
+          instance: options.instance,
+        }),
+      },
+      {
+        definition: IntegrityService,
+        implementation: integrityService(monitor, broadcaster, stores.policy, logger, metrics),
+      },
+    ],
+    logger,
+  );
+  const metricsServer =
+    options.metricsPort === undefined
+      ? undefined
+      : await startMetricsServer(registry, options.bindHost, options.metricsPort, logger);
+  monitor.start();
+  const poller = setInterval(() => {
+    broadcaster.refresh().catch((err: unknown) => {
+      logger.warn(
+        { err, event: 'policy.poll_failed' },
+        'reading the policy store failed; retrying at the next poll',
+      );
+    });
+  }, options.policyPollSeconds * 1000);
+  grpc.setHealth('SERVING', [
+    'mailshield.v1.Config',
+    'mailshield.v1.Backup',
+    'mailshield.v1.Integrity',
+  ]);
+  logger.info(
+    { event: 'control_plane.started', store: stores.kind, grpc_port: grpc.port },
+    'control plane started',
+  );
+
+  return {
+    name: 'control-plane',
+    ports: {
+      grpc: grpc.port,
+      ...(metricsServer === undefined ? {} : { metrics: metricsServer.port }),
+    },
+    registry,
+    async stop() {
+      clearInterval(poller);
+      grpc.setHealth('NOT_SERVING', [
+        'mailshield.v1.Config',
+        'mailshield.v1.Backup',
+        'mailshield.v1.Integrity',
+      ]);
+      broadcaster.closeAll();
+      await grpc.stop();
+      await monitor.stop();
+      await new Promise<void>((resolve) =>
+        metricsServer === undefined ? resolve() : metricsServer.server.close(() => resolve()),
+      );
+      await stores.policy.close();
+      await stores.backup.close();
+      await stores.close();
+      logger.info({ event: 'control_plane.stopped' }, 'control plane stopped');
+    },
+  };
+}

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { join } from 'node:path';
+import { defaultPolicy, InvalidArgumentError } from '@mailshield/common';
+import { ErrorCodes, PolicyVersionConflictError } from '../errors.js';
+import { openDatabase } from '../storage/postgres.js';
+import { databaseUrlForTest, makeTempDir, uniqueSchema } from '../testing/support.js';
+import { FilePolicyStore } from './file-policy-store.js';
+import { PgPolicyStore } from './pg-policy-store.js';
+import type { PolicyStore } from './policy-store.js';
+
+type Factory = (t: {
+  after(fn: () => Promise<void>): void;
+}) => Promise<{ store: PolicyStore; reopen: () => Promise<PolicyStore> }>;
+
+function policyStoreContract(name: string, factory: Factory, skip: boolean): void {
+  describe(`${name} policy store`, { skip }, () => {
+    test('seeds version 1 when empty', async (t) => {
+      const { store } = await factory(t);
+      await store.open(defaultPolicy(['seed.example']));
+      const policy = await store.get();
+      assert.equal(policy.version, 1);
+      assert.deepEqual(policy.relayDomains, ['seed.example']);
+    });
+
+    test('set assigns the next version and keeps history', async (t) => {
+      const { store, reopen } = await factory(t);
+      await store.open(defaultPolicy());
+      const second = await store.set(defaultPolicy(['two.example']), 1, 'alice');
+      const third = await store.set(defaultPolicy(['three.example']), 0, 'bob');
+      assert.equal(second.version, 2);
+      assert.equal(third.version, 3);
+      assert.deepEqual((await store.get()).relayDomains, ['three.example']);
+      const history = await store.history(10);
+      assert.deepEqual(
+        history.map((entry) => entry.policy.version),
+        [3, 2, 1],
+      );
+      assert.deepEqual(
+        history.map((entry) => entry.actor),
+        ['bob', 'alice', 'seed'],
+      );
+      const reopened = await reopen();
+      await reopened.open(defaultPolicy(['ignored.example']));
+      const afterReopen = await reopened.get();
+      assert.equal(afterReopen.version, 3);
+      assert.deepEqual(afterReopen.relayDomains, ['three.example']);
+    });
+
+    test('set rejects a stale expected version', async (t) => {
+      const { store } = await factory(t);
+      await store.open(defaultPolicy());
+      await store.set(defaultPolicy(['two.example']), 1, 'alice');
+      const stale = store.set(defaultPolicy(['lost.example']), 1, 'bob');
+      await assert.rejects(stale, (err: unknown) => {
+        assert.ok(err instanceof PolicyVersionConflictError);
+        assert.equal(err.code, ErrorCodes.policyVersionConflict);
+        assert.equal(err.currentVersion, 2);
+        return true;
+      });
+      assert.equal((await store.get()).version, 2);
+    });
+
+    test('set rejects an invalid policy with field errors', async (t) => {
+      const { store } = await factory(t);
+      await store.open(defaultPolicy());
+      const invalid = { ...defaultPolicy(['bad..example']), maxMessageBytes: 0 };
+      await assert.rejects(store.set(invalid, 0, 'alice'), (err: unknown) => {
+        assert.ok(err instanceof InvalidArgumentError);
+        assert.equal(err.code, ErrorCodes.policyInvalid);
+        assert.deepEqual(err.fieldErrors, [
+          'relayDomains[0]: "bad..example" is not a valid domain name',
+          'maxMessageBytes: must be greater than 0',
+        ]);
+        return true;
+      });
+      assert.equal((await store.get()).version, 1);
+    });
+
+    test('concurrent sets get distinct versions', async (t) => {
+      const { store } = await factory(t);
+      await store.open(defaultPolicy());
+      const results = await Promise.all(
+        [1, 2, 3, 4, 5].map((n) => store.set(defaultPolicy([`d${n}.example`]), 0, `actor-${n}`)),
+      );
+      assert.deepEqual(results.map((policy) => policy.version).sort(), [2, 3, 4, 5, 6]);
+    });
+  });
+}
+
+policyStoreContract(
+  'file',
+  async (t) => {
+    const dir = join(await makeTempDir(t), 'policy');
+    return { store: new FilePolicyStore(dir), reopen: async () => new FilePolicyStore(dir) };
+  },
+  false,
+);
+
+const databaseUrl = databaseUrlForTest();
+policyStoreContract(
+  'PostgreSQL',
+  async (t) => {
+    const url = databaseUrl!;
+    const { schema, drop } = uniqueSchema(url);
+    const databases = [openDatabase(url, schema), openDatabase(url, schema)];
+    t.after(async () => {
+      for (const db of databases) await db.pool.end();
+      await drop();
+    });
+    return {
+      store: new PgPolicyStore(databases[0]!),
+      reopen: async () => new PgPolicyStore(databases[1]!),
+    };
+  },
+  databaseUrl === undefined,
+);

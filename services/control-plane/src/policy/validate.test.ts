@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { defaultPolicy, InvalidArgumentError } from '@mailshield/common';
+import { QueueMode } from '@mailshield/proto/message';
+import { Policy, VirusAction } from '@mailshield/proto/policy';
+import { ErrorCodes } from '../errors.js';
+import { validatePolicy } from './validate.js';
+
+function fieldErrorsOf(policy: Policy): string[] {
+  try {
+    validatePolicy(policy);
+  } catch (err) {
+    assert.ok(err instanceof InvalidArgumentError);
+    assert.equal(err.code, ErrorCodes.policyInvalid);
+    return err.fieldErrors;
+  }
+  assert.fail('expected the policy to be invalid');
+}
+
+test('validatePolicy accepts the default policy', () => {
+  const policy = validatePolicy(defaultPolicy(['Example.COM']));
+  assert.deepEqual(policy.relayDomains, ['example.com']);
+});
+
+test('validatePolicy fills missing sections', () => {
+  const policy = validatePolicy({ ...defaultPolicy(), antivirus: undefined, antispam: undefined });
+  assert.equal(policy.antivirus?.onInfected, VirusAction.VIRUS_ACTION_REJECT);
+  assert.equal(policy.antispam?.spamThreshold, 5);
+});
+
+test('validatePolicy names every bad field', () => {
+  const base = defaultPolicy();
+  const errors = fieldErrorsOf({
+    ...base,
+    queueMode: QueueMode.QUEUE_MODE_UNSPECIFIED,
+    relayDomains: ['good.example', 'bad..example', '-bad.example'],
+    trustedNetworks: [
+      '10.0.0.0/8',
+      '2001:db8::/32',
+      '10.0.0.0/33',
+      '300.1.1.1/8',
+      '10.0.0.0',
+      '0.0.0.0/0',
+    ],
+    maxMessageBytes: 2 * 1024 * 1024 * 1024,
+    beforeQueueTimeoutSeconds: 0,
+    antivirus: {
+      ...base.antivirus!,
+      onInfected: VirusAction.VIRUS_ACTION_UNSPECIFIED,
+      scanTimeoutSeconds: -1,
+    },
+    antispam: {
+      ...base.antispam!,
+      spamThreshold: 2,
+      probableSpamThreshold: 3,
+      senderBlocklist: ['not an address'],
+    },
+  });
+  const expected = [
+    'queueMode: must be set (it is unspecified)',
+    'relayDomains[1]: "bad..example" is not a valid domain name',
+    'relayDomains[2]: "-bad.example" is not a valid domain name',
+    'trustedNetworks[2]: "10.0.0.0/33": prefix length must be a number from 1 to 32',
+    'trustedNetworks[3]: "300.1.1.1/8": "300.1.1.1" is not an IPv4 or IPv6 address',
+    'trustedNetworks[4]: "10.0.0.0": expected CIDR notation such as 192.0.2.0/24 or 2001:db8::/32',
+    'trustedNetworks[5]: "0.0.0.0/0": prefix length 0 would make the gateway an open relay',
+    'maxMessageBytes: must be at most 1073741824 (1 GiB)',
+    'beforeQueueTimeoutSeconds: must be greater than 0',
+    'antivirus.onInfected: must be set (it is unspecified)',
+    'antivirus.scanTimeoutSeconds: must be greater than 0',
+    'antispam.probableSpamThreshold: 3 must not exceed antispam.spamThreshold (2)',
+    'antispam.senderBlocklist[0]: "not an address" is not an address, a domain or @domain',
+  ];
+  for (const line of expected)
+    assert.ok(errors.includes(line), `missing field error: ${line}\ngot: ${errors.join('\n')}`);
+  assert.equal(errors.length, expected.length);
+});
+
+test('validatePolicy refuses unknown enum values from JSON', () => {
+  const json = { ...(Policy.toJSON(defaultPolicy()) as object), queueMode: 'QUEUE_MODE_SIDEWAYS' };
+  const errors = fieldErrorsOf(Policy.fromJSON(json));
+  assert.deepEqual(errors, ['queueMode: unknown value; use one of the names in policy.proto']);
+});
+
+test('validatePolicy refuses a non-numeric size', () => {
+  const json = { ...(Policy.toJSON(defaultPolicy()) as object), maxMessageBytes: 'lots' };
+  assert.deepEqual(fieldErrorsOf(Policy.fromJSON(json)), ['maxMessageBytes: must be a number']);
+});

@@ -1,0 +1,43 @@
+import { join } from 'node:path';
+import { FileBackupStore } from './backup/file-backup-store.js';
+import type { BackupStore } from './backup/backup-store.js';
+import { FilePolicyStore } from './policy/file-policy-store.js';
+import { PgPolicyStore } from './policy/pg-policy-store.js';
+import type { PolicyStore } from './policy/policy-store.js';
+import { PgBackupStore } from './backup/pg-backup-store.js';
+import { openDatabase } from './storage/postgres.js';
+
+export interface Stores {
+  policy: PolicyStore;
+  backup: BackupStore;
+  /** Which implementation is in use, for the start-up log. */
+  kind: 'postgres' | 'files';
+  close(): Promise<void>;
+}
+
+/**
+ * Creates the PostgreSQL stores when `databaseUrl` is set, else the file stores under
+ * `stateDir/control-plane`. The stores still need `open()`.
+ */
+export function createStores(options: {
+  databaseUrl: string | undefined;
+  databaseSchema: string;
+  stateDir: string;
+}): Stores {
+  if (options.databaseUrl !== undefined) {
+    const db = openDatabase(options.databaseUrl, options.databaseSchema);
+    return {
+      policy: new PgPolicyStore(db),
+      backup: new PgBackupStore(db),
+      kind: 'postgres',
+      close: () => db.pool.end(),
+    };
+  }
+  const root = join(options.stateDir, 'control-plane');
+  return {
+    policy: new FilePolicyStore(join(root, 'policy')),
+    backup: new FileBackupStore(join(root, 'backups')),
+    kind: 'files',
+    close: async () => undefined,
+  };
+}

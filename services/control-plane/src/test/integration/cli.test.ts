@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { clientChannelOptions, insecureCredentials, Topics } from '@mailshield/common';
+import { BackupClient } from '@mailshield/proto/backup';
+import { startControlPlane } from '../../index.js';
+import {
+  FakeBus,
+  makeOutcome,
+  makeRecord,
+  makeTempDir,
+  silentLogger,
+  testOptions,
+} from '../../testing/support.js';
+
+const cliPath = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function runCli(args: string[]): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [cliPath, ...args], { timeout: 20_000 }, (err, stdout, stderr) => {
+      let code = 0;
+      if (err !== null) code = typeof err.code === 'number' ? err.code : -1;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+test('mailshieldctl against a real control plane', async (t) => {
+  const stateDir = await makeTempDir(t);
+  const bus = new FakeBus();
+  const service = await startControlPlane(testOptions(stateDir), { bus, logger: silentLogger });
+  t.after(() => service.stop());
+  const address = `127.0.0.1:${service.ports['grpc']}`;
+  const cli = (...args: string[]) => runCli([...args, '--address', address]);
+
+  await t.test('status shows the policy version', async () => {
+    const result = await cli('status');
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /policy version: 1/);
+  });
+
+  await t.test('policy get prints JSON', async () => {
+    const result = await cli('policy', 'get', '-o', 'json');
+    assert.equal(result.code, 0, result.stderr);
+    const policy = JSON.parse(result.stdout) as { version: number; relayDomains: string[] };
+    assert.equal(policy.version, 1);
+    assert.deepEqual(policy.relayDomains, ['example.com']);
+  });
+
+  await t.test('policy set stores a file', async () => {
+    const file = join(stateDir, 'policy.json');
+    const current = JSON.parse((await cli('policy', 'get', '-o', 'json')).stdout) as Record<
+      string,
+      unknown
+    >;
+    await writeFile(file, JSON.stringify({ ...current, relayDomains: ['cli.example'] }));
+    const result = await cli('policy', 'set', '-f', file, '--actor', 'cli-test');
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /policy stored as version 2/);
+    const stale = await cli('policy', 'set', '-f', file);
+    assert.equal(stale.code, 1);
+    assert.match(stale.stderr, /\(ABORTED\)/);
+  });
+
+  await t.test('bad policy file shows field errors', async () => {
+    const file = join(stateDir, 'bad-policy.json');
+    await writeFile(
+      file,
+      JSON.stringify({
+        queueMode: 'QUEUE_MODE_AFTER_QUEUE',
+        relayDomains: ['bad..example'],
+        maxMessageBytes: 0,
+      }),
+    );
+    const result = await cli('policy', 'set', '-f', file);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^error: policy is invalid: .*\(INVALID_ARGUMENT\)$/m);
+    assert.match(
+      result.stderr,
+      /^ {2}relayDomains\[0\]: "bad\.\.example" is not a valid domain name$/m,
+    );
+    assert.match(result.stderr, /^ {2}maxMessageBytes: must be greater than 0$/m);
+  });
+
+  await t.test('misspelt policy field is refused', async () => {
+    const file = join(stateDir, 'typo-policy.json');
+    await writeFile(file, JSON.stringify({ relayDomain: ['a.example'] }));
+    const result = await cli('policy', 'set', '-f', file);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /relayDomain: unknown field/);
+  });
+
+  await t.test('backup list, show and release', async () => {
+    const client = new BackupClient(address, insecureCredentials, clientChannelOptions);
+    t.after(() => client.close());
+    await new Promise<void>((resolve, reject) =>
+      client.store(
+        { record: makeRecord('cli-1', 'Held message'), outcome: makeOutcome('spam', 'hold') },
+        (err) => (err === null ? resolve() : reject(err)),
+      ),
+    );
+    const table = await cli('backup', 'list');
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /^cli-1 .*spam +hold .*Held message$/m);
+    const json = await cli('backup', 'list', '--status', 'spam', '--limit', '5', '-o', 'json');
+    assert.deepEqual(
+      (JSON.parse(json.stdout) as { entries: { id: string }[] }).entries.map((entry) => entry.id),
+      ['cli-1'],
+    );
+    const raw = await cli('backup', 'show', 'cli-1', '--raw');
+    assert.equal(raw.stdout, makeRecord('cli-1', 'Held message').raw.toString());
+    const release = await cli('backup', 'release', 'cli-1', '--to', 'dave@example.com');
+    assert.equal(release.code, 0, release.stderr);
+    assert.match(release.stdout, /released cli-1 to dave@example\.com/);
+    assert.equal(bus.published.length, 1);
+    assert.equal(bus.published[0]!.topic, Topics.verdicts);
+  });
+
+  await t.test('unknown backup id is NOT_FOUND', async () => {
+    const result = await cli('backup', 'release', 'missing-id');
+    assert.equal(result.code, 1);
+    assert.equal(result.stderr, 'error: backup "missing-id" not found (NOT_FOUND)\n');
+  });
+
+  await t.test('unknown command exits 2', async () => {
+    const result = await cli('frobnicate');
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /^error: unknown command "frobnicate"$/m);
+    assert.match(result.stderr, /mailshieldctl --help/);
+  });
+
+  await t.test('unknown option exits 2', async () => {
+    const result = await cli('backup', 'list', '--colour');
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /^error: unknown option --colour for "backup list"$/m);
+  });
+
+  await t.test('help works for every command', async () => {
+    const result = await cli('backup', 'release', '--help');
+    assert.equal(result.code, 0);
+    assert.match(result.stdout, /Usage: mailshieldctl backup release ID \[options\]/);
+    assert.match(result.stdout, /--to ADDR,\.\.\./);
+  });
+});
+
+test('mailshieldctl reports an unreachable control plane', async () => {
+  const result = await runCli(['status', '--address', '127.0.0.1:1', '--timeout', '2']);
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /^error: .*\((UNAVAILABLE|DEADLINE_EXCEEDED)\)$/m);
+});

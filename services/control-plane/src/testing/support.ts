@@ -1,0 +1,152 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import {
+  createLogger,
+  type BusRecord,
+  type MessageBus,
+  type SubscribeOptions,
+  type Subscription,
+} from '@mailshield/common';
+import {
+  Disposition,
+  QueueMode,
+  RecordKind,
+  Stage,
+  type MessageRecord,
+  type StageOutcome,
+} from '@mailshield/proto/message';
+import type { ControlPlaneOptions } from '../config.js';
+
+export const silentLogger = createLogger('control-plane-test', 'silent');
+
+/** A bus that keeps published records in memory; a test fake, not a bus implementation. */
+export class FakeBus implements MessageBus {
+  readonly kind = 'journal' as const;
+  readonly published: { topic: string; record: BusRecord }[] = [];
+  failPublish = false;
+
+  async publish(topic: string, records: BusRecord[]): Promise<void> {
+    if (this.failPublish) throw new Error('fake bus publish failure');
+    for (const record of records) this.published.push({ topic, record });
+  }
+
+  async subscribe(_options: SubscribeOptions): Promise<Subscription> {
+    return { stop: async () => undefined };
+  }
+
+  async lag(): Promise<number | undefined> {
+    return undefined;
+  }
+
+  async close(): Promise<void> {}
+}
+
+export async function makeTempDir(t: { after(fn: () => Promise<void>): void }): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'mailshield-cp-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/**
+ * The PostgreSQL URL for tests, or undefined when the test should be skipped. Under CI=true
+ * a missing URL is an error, so a CI run cannot pass without testing PostgreSQL.
+ */
+export function databaseUrlForTest(): string | undefined {
+  const url = process.env['MAILSHIELD_DATABASE_URL'];
+  if (url !== undefined && url !== '') return url;
+  if (process.env['CI'] === 'true')
+    throw new Error(
+      'MAILSHIELD_DATABASE_URL is not set; start PostgreSQL with deploy/local/postgres.sh',
+    );
+  return undefined;
+}
+
+/** A schema name unique to this test run; the returned function drops it. */
+export function uniqueSchema(url: string): { schema: string; drop: () => Promise<void> } {
+  const schema = `cp_test_${randomBytes(6).toString('hex')}`;
+  return {
+    schema,
+    drop: async () => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+export function makeRecord(id: string, subject = 'Quarterly report'): MessageRecord {
+  const raw = Buffer.from(`From: alice@example.org\r\nSubject: ${subject}\r\n\r\nHello.\r\n`);
+  return {
+    id,
+    kind: RecordKind.RECORD_KIND_MESSAGE,
+    envelope: {
+      clientAddress: '192.0.2.10',
+      clientHostname: '',
+      helo: 'mx.example.org',
+      mailFrom: 'alice@example.org',
+      rcptTo: ['bob@example.com', 'carol@example.com'],
+      receivedAt: new Date('2024-05-01T10:00:00Z'),
+      tls: false,
+      outbound: false,
+    },
+    raw,
+    outcomes: [makeOutcome('infected', 'delete_message')],
+    traceContext: {},
+    queueMode: QueueMode.QUEUE_MODE_AFTER_QUEUE,
+    disposition: Disposition.DISPOSITION_DELIVER,
+    sessionInstance: 'interceptor-test',
+    reply: '',
+    deliverTo: [],
+  };
+}
+
+export function makeOutcome(status: string, action: string): StageOutcome {
+  return {
+    stage: Stage.STAGE_ANTIVIRUS,
+    scanner: 'clamd',
+    status,
+    action,
+    reason: '',
+    durationSeconds: 0.01,
+    policyVersion: 1,
+    findings: [{ name: 'Eicar-Test-Signature', object: 'message', score: 0, detail: '' }],
+    score: 0,
+    at: new Date('2024-05-01T10:00:01Z'),
+    traceId: '',
+    instance: 'antivirus-test',
+  };
+}
+
+/** Options of a control plane on free loopback ports with files under `stateDir`. */
+export function testOptions(
+  stateDir: string,
+  overrides: Partial<ControlPlaneOptions> = {},
+): ControlPlaneOptions {
+  return {
+    instance: 'control-plane-test',
+    controlPlane: { host: '127.0.0.1', port: 0 },
+    bindHost: '127.0.0.1',
+    stateDir,
+    logLevel: 'silent',
+    grpcPort: 0,
+    metricsPort: undefined,
+    databaseUrl: undefined,
+    databaseSchema: 'public',
+    seedRelayDomains: ['example.com'],
+    seedQueueMode: QueueMode.QUEUE_MODE_AFTER_QUEUE,
+    seedTrustedNetworks: [],
+    components: [],
+    healthIntervalSeconds: 60,
+    healthTimeoutSeconds: 2,
+    policyPollSeconds: 60,
+    bus: { kind: 'journal', dir: join(stateDir, 'journal'), segmentBytes: 1 << 20 },
+    ...overrides,
+  };
+}

@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { getHeader } from '@mailshield/common';
+import { QueueMode } from '@mailshield/proto/message';
+import { VirusAction } from '@mailshield/proto/policy';
+import { Pipeline, waitFor } from '../harness/pipeline.js';
+import { SmtpTestClient } from '../harness/smtp-client.js';
+import { buildMessage, EICAR } from '../harness/messages.js';
+import { assertOutcomes, settle } from '../harness/reconcile.js';
+import {
+  corpusMessages,
+  RECIPIENT,
+  SENDER,
+  sendAll,
+  type TestMessage,
+} from '../harness/traffic.js';
+import { runMainFlow } from './main-flow.js';
+
+function eicarMessage(testId: string): TestMessage {
+  return {
+    testId,
+    expectation: 'infected',
+    to: RECIPIENT,
+    raw: buildMessage({
+      from: SENDER,
+      to: RECIPIENT,
+      subject: testId,
+      text: 'attached',
+      attachments: [{ name: 'eicar.com', content: EICAR }],
+      testId,
+    }),
+  };
+}
+
+describe('pipeline on Kafka and PostgreSQL', { timeout: 900_000 }, () => {
+  const pipeline = new Pipeline('kafka');
+
+  before(async () => {
+    await pipeline.start();
+  });
+
+  after(async () => {
+    await pipeline.stop();
+  });
+
+  test('accounts for every message of the main flow', async () => {
+    await runMainFlow(pipeline);
+  });
+
+  test('refuses to relay for a foreign domain', async () => {
+    const client = await SmtpTestClient.connect(pipeline.smtpPort);
+    assert.equal((await client.command(`MAIL FROM:<${SENDER}>`)).code, 250);
+    const reply = await client.command('RCPT TO:<someone@not-relayed.test>');
+    assert.equal(reply.code, 550);
+    assert.match(reply.text, /5\.7\.1/);
+    const data = await client.command('DATA');
+    assert.ok(data.code >= 500, `DATA without a recipient got ${data.code}`);
+    await client.quit();
+  });
+
+  test('loses nothing when the antivirus is killed mid-run', async () => {
+    const messages = await corpusMessages(150, 0, 'crash');
+    const base = pipeline.sink.messages.length;
+    const sending = sendAll(pipeline.smtpPort, messages, 4);
+    await waitFor(() => pipeline.sink.messages.length > base + 20, 60_000);
+    await pipeline.process('antivirus').stop('SIGKILL');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await pipeline.process('antivirus').start();
+    const sent = await sending;
+    assertOutcomes(sent, await settle(pipeline, sent, 240_000));
+  });
+
+  test('applies a new antivirus action without a restart', async () => {
+    await pipeline.updatePolicy((policy) => {
+      policy.antivirus!.onInfected = VirusAction.VIRUS_ACTION_REJECT;
+    });
+    const flowing = sendAll(
+      pipeline.smtpPort,
+      [eicarMessage('live-before-1'), eicarMessage('live-before-2')],
+      1,
+    );
+    await flowing;
+    await pipeline.updatePolicy((policy) => {
+      policy.antivirus!.onInfected = VirusAction.VIRUS_ACTION_DELETE_OBJECT;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const afterChange = await sendAll(
+      pipeline.smtpPort,
+      [eicarMessage('live-after-1'), eicarMessage('live-after-2')],
+      1,
+    );
+    const delivered = await waitFor(
+      () =>
+        afterChange.every((m) =>
+          pipeline.sink.messages.some((s) => getHeader(s.raw, 'X-Test-Id') === m.testId),
+        ),
+      120_000,
+    );
+    assert.ok(delivered, 'messages sent after the change were not delivered with the part removed');
+    for (const message of afterChange) {
+      const copy = pipeline.sink.messages.find(
+        (s) => getHeader(s.raw, 'X-Test-Id') === message.testId,
+      )!;
+      assert.ok(
+        !copy.raw.toString('latin1').includes(EICAR.toString('base64').slice(0, 40)),
+        'EICAR is still attached',
+      );
+      assert.match(copy.raw.toString('latin1'), /removed/i);
+    }
+    await pipeline.updatePolicy((policy) => {
+      policy.antivirus!.onInfected = VirusAction.VIRUS_ACTION_REJECT;
+    });
+  });
+
+  test('runs with a policy changed while the interceptor was stopped', async () => {
+    const interceptor = pipeline.process('interceptor');
+    await interceptor.stop('SIGTERM');
+    const stored = await pipeline.updatePolicy((policy) => {
+      policy.relayDomains = [...policy.relayDomains, 'example.net'];
+    });
+    assert.ok(stored.relayDomains.includes('example.net'));
+    await interceptor.start();
+    const client = await SmtpTestClient.connect(pipeline.smtpPort);
+    const result = await client.send(
+      SENDER,
+      ['someone@example.net'],
+      buildMessage({
+        from: SENDER,
+        to: 'someone@example.net',
+        subject: 'new domain',
+        text: 'hello',
+        testId: 'new-domain',
+      }),
+    );
+    await client.quit();
+    assert.equal(result.reply.code, 250, `${result.reply.code} ${result.reply.text}`);
+  });
+
+  test('answers 550 for a virus in before-queue mode', async () => {
+    await pipeline.updatePolicy((policy) => {
+      policy.queueMode = QueueMode.QUEUE_MODE_BEFORE_QUEUE;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const [infected] = await sendAll(pipeline.smtpPort, [eicarMessage('before-queue-eicar')], 1);
+    assert.equal(infected!.reply.code, 550, `${infected!.reply.code} ${infected!.reply.text}`);
+    assert.match(infected!.reply.text, /5\.7\.1/);
+    const clean = await corpusMessages(1, 0, 'before-queue');
+    const [accepted] = await sendAll(pipeline.smtpPort, clean, 1);
+    assert.equal(accepted!.reply.code, 250, `${accepted!.reply.code} ${accepted!.reply.text}`);
+    await pipeline.updatePolicy((policy) => {
+      policy.queueMode = QueueMode.QUEUE_MODE_AFTER_QUEUE;
+    });
+  });
+});

@@ -1,0 +1,77 @@
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import {
+  defaultInstanceName,
+  EnvReader,
+  readBusOptions,
+  type BusOptions,
+  type CommonOptions,
+  type HostPort,
+} from '@mailshield/common';
+
+/** Settings of the interceptor, read once at start by `readInterceptorOptions`. */
+export interface InterceptorOptions extends CommonOptions {
+  /** Address the SMTP listener binds to (MAILSHIELD_SMTP_HOST, MAILSHIELD_SMTP_PORT). Default 127.0.0.1:2525. */
+  smtp: HostPort;
+  /** Name in the SMTP greeting and in the Received header. Default: the machine's host name. */
+  smtpHostname: string;
+  /** PEM certificate chain for STARTTLS. STARTTLS is offered only when both files are set. */
+  tlsCertFile: string | undefined;
+  /** PEM private key for STARTTLS. */
+  tlsKeyFile: string | undefined;
+  /** How long shutdown waits for open SMTP sessions before sending 421, in seconds. Default 20. */
+  drainSeconds: number;
+  /** Server that accepted mail is relayed to (MAILSHIELD_NEXT_HOP, host:port). Unset: write .eml files. */
+  nextHop: HostPort | undefined;
+  /** Verify the next hop's STARTTLS certificate. Default true. */
+  nextHopVerifyTls: boolean;
+  /**
+   * How long one delivery attempt keeps retrying a next hop that is down or replies 4xx before
+   * the batch is handed back to the bus (which offers it again), in seconds. Default 60.
+   */
+  nextHopRetrySeconds: number;
+  /** Folder for .eml files when there is no next hop. Default <stateDir>/delivered. */
+  deliveryDir: string;
+  /** Port of the gRPC health server (MAILSHIELD_INTERCEPTOR_GRPC_PORT). Default 50051. */
+  grpcPort: number;
+  /** Port of the Prometheus metrics server (MAILSHIELD_INTERCEPTOR_METRICS_PORT). Default 9101. */
+  metricsPort: number;
+  /** The message bus: Kafka when MAILSHIELD_KAFKA_BROKERS is set, else the on-disk journal. */
+  bus: BusOptions;
+}
+
+/** Reads the interceptor settings from the environment; throws `ConfigError` listing every problem. */
+export function readInterceptorOptions(env: NodeJS.ProcessEnv = process.env): InterceptorOptions {
+  const reader = new EnvReader(env);
+  const stateDir = resolve(reader.string('MAILSHIELD_STATE_DIR', './var'));
+  const tlsCertFile = reader.optionalString('MAILSHIELD_TLS_CERT_FILE');
+  const tlsKeyFile = reader.optionalString('MAILSHIELD_TLS_KEY_FILE');
+  if ((tlsCertFile === undefined) !== (tlsKeyFile === undefined)) {
+    reader.problem('MAILSHIELD_TLS_CERT_FILE and MAILSHIELD_TLS_KEY_FILE must be set together');
+  }
+  const instance = reader.string('MAILSHIELD_INSTANCE', defaultInstanceName('interceptor'));
+  const options: InterceptorOptions = {
+    instance,
+    controlPlane: reader.address('MAILSHIELD_CONTROL_PLANE_ADDRESS', '127.0.0.1:50050'),
+    bindHost: reader.string('MAILSHIELD_BIND_HOST', '127.0.0.1'),
+    stateDir,
+    logLevel: reader.string('MAILSHIELD_LOG_LEVEL', 'info'),
+    smtp: {
+      host: reader.string('MAILSHIELD_SMTP_HOST', '127.0.0.1'),
+      port: reader.integer('MAILSHIELD_SMTP_PORT', 2525, 0, 65535),
+    },
+    smtpHostname: reader.string('MAILSHIELD_SMTP_HOSTNAME', hostname()),
+    tlsCertFile,
+    tlsKeyFile,
+    drainSeconds: reader.number('MAILSHIELD_SMTP_DRAIN_SECONDS', 20),
+    nextHop: reader.optionalAddress('MAILSHIELD_NEXT_HOP'),
+    nextHopVerifyTls: reader.boolean('MAILSHIELD_NEXT_HOP_TLS_VERIFY', true),
+    nextHopRetrySeconds: reader.number('MAILSHIELD_NEXT_HOP_RETRY_SECONDS', 60, 1),
+    deliveryDir: resolve(reader.string('MAILSHIELD_DELIVERY_DIR', join(stateDir, 'delivered'))),
+    grpcPort: reader.integer('MAILSHIELD_INTERCEPTOR_GRPC_PORT', 50051, 0, 65535),
+    metricsPort: reader.integer('MAILSHIELD_INTERCEPTOR_METRICS_PORT', 9101, 0, 65535),
+    bus: readBusOptions(reader, stateDir, instance),
+  };
+  reader.done();
+  return Object.freeze(options);
+}

@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { RelayRules } from './relay-rules.js';
+
+test('relay rules match domains exactly and case-insensitively', () => {
+  const rules = new RelayRules({
+    relayDomains: ['Example.COM', 'bücher.example'],
+    trustedNetworks: [],
+  });
+  assert.equal(rules.mayRelay('192.0.2.1', 'a@example.com'), true);
+  assert.equal(rules.mayRelay('192.0.2.1', 'a@EXAMPLE.com.'), true);
+  assert.equal(rules.mayRelay('192.0.2.1', 'a@xn--bcher-kva.example'), true);
+  assert.equal(rules.mayRelay('192.0.2.1', 'a@sub.example.com'), false);
+  assert.equal(rules.mayRelay('192.0.2.1', 'a@example.com.evil.example'), false);
+  assert.equal(rules.mayRelay('192.0.2.1', 'postmaster'), false);
+});
+
+test('relay rules match trusted networks in both families', () => {
+  const rules = new RelayRules({
+    relayDomains: [],
+    trustedNetworks: ['10.0.0.0/8', '2001:db8::/32', '192.0.2.7', 'not-a-network', '10.0.0.0/33'],
+  });
+  assert.deepEqual(rules.invalidNetworks, ['not-a-network', '10.0.0.0/33']);
+  assert.equal(rules.isTrustedClient('10.1.2.3'), true);
+  assert.equal(rules.isTrustedClient('::ffff:10.1.2.3'), true);
+  assert.equal(rules.isTrustedClient('11.0.0.1'), false);
+  assert.equal(rules.isTrustedClient('2001:db8:1::5'), true);
+  assert.equal(rules.isTrustedClient('2001:db9::5'), false);
+  assert.equal(rules.isTrustedClient('192.0.2.7'), true);
+  assert.equal(rules.isTrustedClient('192.0.2.8'), false);
+  assert.equal(rules.mayRelay('10.9.9.9', 'anyone@example.net'), true);
+});

@@ -1,0 +1,51 @@
+import { domainToASCII } from 'node:url';
+import type { Policy } from '@mailshield/proto/policy';
+import { parseTrustedNetworks, type TrustedNetworks } from './trusted-networks.js';
+
+/**
+ * The relay decision of one policy version: a recipient is accepted when its domain is a
+ * relay domain, or when the client is in a trusted network (outbound mail).
+ */
+export class RelayRules {
+  private readonly relayDomains: Set<string>;
+  private readonly trusted: TrustedNetworks;
+  /** Trusted-network entries of the policy that are not valid CIDR and were ignored. */
+  readonly invalidNetworks: string[];
+
+  constructor(policy: Pick<Policy, 'relayDomains' | 'trustedNetworks'>) {
+    this.relayDomains = new Set(policy.relayDomains.map(normalizeDomain).filter((d) => d !== ''));
+    const parsed = parseTrustedNetworks(policy.trustedNetworks);
+    this.trusted = parsed.networks;
+    this.invalidNetworks = parsed.invalid;
+  }
+
+  isTrustedClient(address: string): boolean {
+    return this.trusted.contains(address);
+  }
+
+  isRelayDomain(domain: string): boolean {
+    const normalized = normalizeDomain(domain);
+    return normalized !== '' && this.relayDomains.has(normalized);
+  }
+
+  mayRelay(clientAddress: string, recipient: string): boolean {
+    return this.isTrustedClient(clientAddress) || this.isRelayDomain(domainOf(recipient));
+  }
+}
+
+/** Domain part of an address (after the last `@`), or '' for the domainless `postmaster`. */
+export function domainOf(address: string): string {
+  const at = address.lastIndexOf('@');
+  return at === -1 ? '' : address.slice(at + 1);
+}
+
+/**
+ * Lower-case ASCII (punycode) form of a domain, so `Bücher.example`, `BÜCHER.example` and
+ * `xn--bcher-kva.example` compare equal. Returns '' for a domain that is not valid; address
+ * literals such as `[192.0.2.1]` are compared as written, in lower case.
+ */
+export function normalizeDomain(domain: string): string {
+  const trimmed = domain.trim().replace(/\.$/, '');
+  if (trimmed.startsWith('[')) return trimmed.toLowerCase();
+  return domainToASCII(trimmed).toLowerCase();
+}

@@ -1,0 +1,90 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+/** Every metric of the interceptor, registered on one registry. */
+export interface InterceptorMetrics {
+  smtpSessions: Counter;
+  smtpReplies: Counter<'code'>;
+  messagesAccepted: Counter<'mode'>;
+  relayDenied: Counter;
+  publishDuration: Histogram;
+  endOfData: Histogram;
+  deliveries: Counter<'result'>;
+  deliveryDuration: Histogram;
+  errors: Counter<'reason'>;
+  consumerLag: Gauge;
+}
+
+/**
+ * Registers the interceptor's metrics. `readLag` is called on each scrape for the delivery
+ * consumer's lag; it returns undefined when the bus cannot tell.
+ */
+export function createInterceptorMetrics(
+  registry: Registry,
+  readLag: () => Promise<number | undefined>,
+): InterceptorMetrics {
+  const registers = [registry];
+  const latencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+  return {
+    smtpSessions: new Counter({
+      name: 'mailshield_interceptor_smtp_sessions_total',
+      help: 'SMTP connections accepted.',
+      registers,
+    }),
+    smtpReplies: new Counter({
+      name: 'mailshield_interceptor_smtp_replies_total',
+      help: 'SMTP replies sent, by reply code.',
+      labelNames: ['code'],
+      registers,
+    }),
+    messagesAccepted: new Counter({
+      name: 'mailshield_interceptor_messages_accepted_total',
+      help: 'Messages accepted with 250 after DATA, by queue mode (after_queue, before_queue).',
+      labelNames: ['mode'],
+      registers,
+    }),
+    relayDenied: new Counter({
+      name: 'mailshield_interceptor_relay_denied_total',
+      help: 'RCPT commands rejected because the client may not relay to that domain.',
+      registers,
+    }),
+    publishDuration: new Histogram({
+      name: 'mailshield_interceptor_publish_duration_seconds',
+      help: 'Time to write an accepted message durably to the bus.',
+      buckets: latencyBuckets,
+      registers,
+    }),
+    endOfData: new Histogram({
+      name: 'mailshield_interceptor_end_of_data_seconds',
+      help: 'Time from the end of DATA to the final reply, including a before-queue verdict wait.',
+      buckets: latencyBuckets,
+      registers,
+    }),
+    deliveries: new Counter({
+      name: 'mailshield_interceptor_deliveries_total',
+      help: 'Delivery decisions, by result (delivered, dropped, held, bounced, skipped_duplicate).',
+      labelNames: ['result'],
+      registers,
+    }),
+    deliveryDuration: new Histogram({
+      name: 'mailshield_interceptor_delivery_duration_seconds',
+      help: 'Time to hand one message to the next hop or to write its .eml file, retries included.',
+      buckets: latencyBuckets,
+      registers,
+    }),
+    errors: new Counter({
+      name: 'mailshield_interceptor_errors_total',
+      help: 'Errors handled by the interceptor, by reason code (InterceptorErrorCode in errors.ts).',
+      labelNames: ['reason'],
+      registers,
+    }),
+    consumerLag: new Gauge({
+      name: 'mailshield_interceptor_consumer_lag',
+      help: 'Verdict records not yet consumed by the delivery consumer group.',
+      registers,
+      async collect() {
+        const lag = await readLag();
+        if (lag !== undefined) this.set(lag);
+      },
+    }),
+  };
+}
