@@ -7,9 +7,11 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
+import { context } from '@opentelemetry/api';
 import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
 import { MailshieldError, InvalidArgumentError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { contextFromMetadata } from './client.js';
 
 /** A gRPC server with `grpc.health.v1` registered; health starts NOT_SERVING. */
 export interface GrpcServerHandle {
@@ -83,7 +85,8 @@ export function toServiceError(err: unknown, logger: Logger): Partial<ServiceErr
 
 /**
  * Adapts an async handler to grpc-js's unary callback style, so every path answers exactly
- * once and errors are translated by `toServiceError`.
+ * once and errors are translated by `toServiceError`. The handler runs in the trace context
+ * the caller sent in its metadata, so its spans join the caller's trace.
  */
 export function unary<Req, Res>(
   logger: Logger,
@@ -93,7 +96,8 @@ export function unary<Req, Res>(
   callback: (err: Partial<ServiceError> | null, value?: Res) => void,
 ) => void {
   return (call, callback) => {
-    handler(call.request, call.metadata).then(
+    const parent = contextFromMetadata(call.metadata);
+    context.with(parent, () => handler(call.request, call.metadata)).then(
       (value) => callback(null, value),
       (err: unknown) => callback(toServiceError(err, logger)),
     );

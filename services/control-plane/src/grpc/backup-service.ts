@@ -63,7 +63,7 @@ export function backupService(deps: BackupServiceDeps): UntypedServiceImplementa
       metrics,
       async (request: GetBackupRequest): Promise<BackupEntry> => {
         const backup = await store.get(request.id);
-        return { summary: backup.summary, record: backup.record };
+        return { summary: backup.summary, record: backup.record, outcome: backup.outcome };
       },
     ),
     release: countedUnary(

@@ -54,8 +54,15 @@ export interface BackupSummary {
 }
 
 export interface BackupEntry {
-  summary: BackupSummary | undefined;
-  record: MessageRecord | undefined;
+  summary:
+    | BackupSummary
+    | undefined;
+  /** The record as the stage that acted received it: original bytes and earlier outcomes. */
+  record:
+    | MessageRecord
+    | undefined;
+  /** The outcome of the stage that backed the message up: why it was removed or held. */
+  outcome: StageOutcome | undefined;
 }
 
 export interface ListBackupsRequest {
@@ -472,7 +479,7 @@ export const BackupSummary: MessageFns<BackupSummary> = {
 };
 
 function createBaseBackupEntry(): BackupEntry {
-  return { summary: undefined, record: undefined };
+  return { summary: undefined, record: undefined, outcome: undefined };
 }
 
 export const BackupEntry: MessageFns<BackupEntry> = {
@@ -482,6 +489,9 @@ export const BackupEntry: MessageFns<BackupEntry> = {
     }
     if (message.record !== undefined) {
       MessageRecord.encode(message.record, writer.uint32(18).fork()).join();
+    }
+    if (message.outcome !== undefined) {
+      StageOutcome.encode(message.outcome, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -515,6 +525,14 @@ export const BackupEntry: MessageFns<BackupEntry> = {
             message.record = MessageRecord.decode(reader, reader.uint32());
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.outcome = StageOutcome.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -531,6 +549,7 @@ export const BackupEntry: MessageFns<BackupEntry> = {
     return {
       summary: isSet(object.summary) ? BackupSummary.fromJSON(object.summary) : undefined,
       record: isSet(object.record) ? MessageRecord.fromJSON(object.record) : undefined,
+      outcome: isSet(object.outcome) ? StageOutcome.fromJSON(object.outcome) : undefined,
     };
   },
 
@@ -541,6 +560,9 @@ export const BackupEntry: MessageFns<BackupEntry> = {
     }
     if (message.record !== undefined) {
       obj.record = MessageRecord.toJSON(message.record);
+    }
+    if (message.outcome !== undefined) {
+      obj.outcome = StageOutcome.toJSON(message.outcome);
     }
     return obj;
   },
@@ -555,6 +577,9 @@ export const BackupEntry: MessageFns<BackupEntry> = {
       : undefined;
     message.record = (object.record !== undefined && object.record !== null)
       ? MessageRecord.fromPartial(object.record)
+      : undefined;
+    message.outcome = (object.outcome !== undefined && object.outcome !== null)
+      ? StageOutcome.fromPartial(object.outcome)
       : undefined;
     return message;
   },

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { randomBytes } from 'node:crypto';
+import { credentials, Metadata } from '@grpc/grpc-js';
 import { getHeader } from '@mailshield/common';
+import { AntivirusClient, type ScanMessageResponse } from '@mailshield/proto/antivirus';
 import { QueueMode } from '@mailshield/proto/message';
 import { VirusAction } from '@mailshield/proto/policy';
 import { Pipeline, waitFor } from '../harness/pipeline.js';
@@ -45,6 +48,63 @@ describe('pipeline on Kafka and PostgreSQL', { timeout: 900_000 }, () => {
 
   test('accounts for every message of the main flow', async () => {
     await runMainFlow(pipeline);
+  });
+
+  test('keeps one trace across Kafka topics', async () => {
+    const infected = (await pipeline.listBackups()).find((entry) => entry.status === 'infected');
+    assert.ok(infected !== undefined, 'no infected message in Backup');
+    const entry = await pipeline.getBackup(infected.id);
+    const traceIds = [...entry.record!.outcomes, entry.outcome!].map((outcome) => outcome.traceId);
+    assert.equal(traceIds.length, 2, 'expected the outcomes of the interceptor and the antivirus');
+    assert.match(traceIds[0]!, /^[0-9a-f]{32}$/);
+    assert.deepEqual(
+      new Set(traceIds).size,
+      1,
+      `stages recorded different traces: ${traceIds.join(' ')}`,
+    );
+  });
+
+  test('continues the caller trace over gRPC', async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const metadata = new Metadata();
+    metadata.set('traceparent', `00-${traceId}-${randomBytes(8).toString('hex')}-01`);
+    const client = new AntivirusClient(
+      `127.0.0.1:${pipeline.grpcPorts.antivirus}`,
+      credentials.createInsecure(),
+    );
+    const response = await new Promise<ScanMessageResponse>((resolve, reject) =>
+      client.scanMessage(
+        {
+          raw: buildMessage({ from: SENDER, to: RECIPIENT, subject: 'trace', text: 'hello' }),
+          id: 'trace-test',
+          outbound: false,
+        },
+        metadata,
+        (err, value) => (err ? reject(err) : resolve(value)),
+      ),
+    );
+    client.close();
+    assert.equal(response.outcome!.status, 'clean');
+    assert.equal(response.outcome!.traceId, traceId);
+  });
+
+  test('releases a backed-up message through delivery', async () => {
+    const infected = (await pipeline.listBackups()).find(
+      (entry) => entry.status === 'infected' && entry.releasedAt === undefined,
+    );
+    assert.ok(infected !== undefined, 'no unreleased infected message in Backup');
+    const original = (await pipeline.getBackup(infected.id)).record!;
+    await pipeline.releaseBackup(infected.id, ['admin@example.com']);
+    const isDelivered = await waitFor(
+      () =>
+        pipeline.sink.messages.some(
+          (m) => m.to.includes('admin@example.com') && m.raw.equals(original.raw),
+        ),
+      60_000,
+    );
+    assert.ok(isDelivered, 'the released message did not reach the next hop unchanged');
+    const released = (await pipeline.listBackups()).find((entry) => entry.id === infected.id);
+    assert.ok(released?.releasedAt instanceof Date, 'the release was not recorded');
   });
 
   test('refuses to relay for a foreign domain', async () => {

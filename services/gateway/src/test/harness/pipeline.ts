@@ -1,8 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentials, type ServiceError } from '@grpc/grpc-js';
-import { BackupClient, type BackupSummary } from '@mailshield/proto/backup';
+import { BackupClient, type BackupEntry, type BackupSummary } from '@mailshield/proto/backup';
 import { ConfigClient } from '@mailshield/proto/config';
 import type { Policy } from '@mailshield/proto/policy';
 import { freePort, ServiceProcess } from './processes.js';
@@ -20,6 +21,8 @@ export class Pipeline {
   readonly processes = new Map<string, ServiceProcess>();
   smtpPort = 0;
   controlPlanePort = 0;
+  /** gRPC ports of the interceptor, antivirus and antispam. */
+  grpcPorts = { interceptor: 0, antivirus: 0, antispam: 0 };
   stateDir = '';
   private config: ConfigClient | undefined;
   private backup: BackupClient | undefined;
@@ -39,6 +42,7 @@ export class Pipeline {
       antivirus: await freePort(),
       antispam: await freePort(),
     };
+    this.grpcPorts = ports;
     const common: Record<string, string> = {
       MAILSHIELD_LOG_LEVEL: 'info',
       MAILSHIELD_CONTROL_PLANE_ADDRESS: `127.0.0.1:${this.controlPlanePort}`,
@@ -67,9 +71,12 @@ export class Pipeline {
     } else {
       requireEnv('MAILSHIELD_KAFKA_BROKERS');
       requireEnv('MAILSHIELD_DATABASE_URL');
+      // A schema of its own keeps the policy and Backup of earlier runs out of this one.
+      const schema = `e2e_${randomBytes(6).toString('hex')}`;
       const env = (name: string) => ({
         ...common,
         MAILSHIELD_STATE_DIR: join(this.stateDir, name),
+        MAILSHIELD_DATABASE_SCHEMA: schema,
       });
       this.add(
         'control-plane',
@@ -149,6 +156,12 @@ export class Pipeline {
       pageToken = page.nextPageToken;
     } while (pageToken !== '');
     return all;
+  }
+
+  getBackup(id: string): Promise<BackupEntry> {
+    return new Promise((resolve, reject) =>
+      this.backup!.get({ id }, (err, entry) => (err ? reject(err) : resolve(entry))),
+    );
   }
 
   releaseBackup(id: string, recipients: string[] = []): Promise<void> {
