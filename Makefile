@@ -47,7 +47,7 @@ test: install build parts ## Run all tests against real Kafka, clamd and Postgre
 .PHONY: run
 run: install build ## Start the whole gateway in one process: SMTP on 127.0.0.1:2525
 	@bash deploy/local/clamd.sh start
-	@source deploy/local/env.sh && unset MAILSHIELD_KAFKA_BROKERS MAILSHIELD_DATABASE_URL && \
+	@export MAILSHIELD_CLAMD_ADDRESS="$${MAILSHIELD_CLAMD_ADDRESS:-127.0.0.1:$${MAILSHIELD_CLAMD_PORT:-3310}}" && \
 	  exec node services/gateway/dist/main.js
 
 .PHONY: bench
