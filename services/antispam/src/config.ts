@@ -1,7 +1,7 @@
 import {
-  defaultInstanceName,
   EnvReader,
   readBusOptions,
+  readCommonOptions,
   type BusOptions,
   type CommonOptions,
 } from '@mailshield/common';
@@ -34,11 +34,7 @@ export interface AntispamConfig {
 export function readAntispamConfig(env: NodeJS.ProcessEnv = process.env): AntispamConfig {
   const reader = new EnvReader(env);
   const options: AntispamOptions = {
-    instance: reader.string('MAILSHIELD_INSTANCE', defaultInstanceName('antispam')),
-    controlPlane: reader.address('MAILSHIELD_CONTROL_PLANE_ADDRESS', '127.0.0.1:50050'),
-    bindHost: reader.string('MAILSHIELD_BIND_HOST', '127.0.0.1'),
-    stateDir: reader.string('MAILSHIELD_STATE_DIR', './var'),
-    logLevel: reader.string('MAILSHIELD_LOG_LEVEL', 'info'),
+    ...readCommonOptions(reader, 'antispam'),
     grpcPort: reader.integer('MAILSHIELD_ANTISPAM_GRPC_PORT', 50053, 0, 65535),
     metricsPort: reader.integer('MAILSHIELD_ANTISPAM_METRICS_PORT', 9103, 0, 65535),
     concurrency: reader.integer('MAILSHIELD_ANTISPAM_CONCURRENCY', 8, 1, 1024),

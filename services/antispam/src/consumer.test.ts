@@ -8,6 +8,7 @@ import {
   encodeRecord,
   getHeader,
   initTracing,
+  MemoryBus,
   memorySpans,
   Topics,
 } from '@mailshield/common';
@@ -26,7 +27,6 @@ import { GTUBE } from './engine/checks/gtube.js';
 import { ScoringEngine } from './engine/engine.js';
 import { createAntispamMetrics } from './metrics.js';
 import { getTracer } from '@mailshield/common';
-import { FakeBus } from './test/fake-bus.js';
 import { buildRaw, RECEIVED_AT } from './test/fixtures.js';
 
 initTracing('antispam-test', { keepInMemory: true });
@@ -63,10 +63,11 @@ class FakeBackup implements BackupStore {
 }
 
 async function setup(policyChanges: Partial<NonNullable<Policy['antispam']>> = {}) {
-  const bus = new FakeBus();
+  const bus = new MemoryBus();
   const backup = new FakeBackup();
   const registry = new Registry();
-  const metrics = createAntispamMetrics(registry, () => bus.lag());
+  // A fixed lag, so the gauge can be checked against a known value.
+  const metrics = createAntispamMetrics(registry, async () => 7);
   const logger = createLogger('antispam-test', 'silent');
   const base = defaultPolicy();
   const policy: Policy = {
@@ -182,7 +183,7 @@ describe('antispam consumer', () => {
 
   it('fails the batch when the publish fails', async () => {
     const { bus } = await setup();
-    bus.failNextPublish = new Error('broker down');
+    bus.publishError = new Error('broker down');
     await assert.rejects(
       bus.deliver(Topics.scanned, [encodeRecord(record('m8', buildRaw()))]),
       /broker down/,

@@ -8,6 +8,7 @@ import {
   startMetricsServer,
   Topics,
   UnavailableError,
+  type PolicySource,
   type RunningService,
   type ServiceDeps,
   type Subscription,
@@ -37,11 +38,6 @@ export type { Check, CheckContext, Finding, FindingEffect, ParsedMessage } from 
 export type { SpamStatus } from './engine/status.js';
 export { parseAddressList, parsePath, type Mailbox } from './engine/address.js';
 export { ANTISPAM_GROUP } from './consumer.js';
-
-/** Something that holds the current policy, such as a started PolicyWatcher. */
-export interface PolicySource {
-  current(): Policy;
-}
 
 /** What the process hands the antispam service; the optional parts replace the defaults, for tests and the gateway. */
 export interface AntispamDeps extends ServiceDeps {

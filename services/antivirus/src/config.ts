@@ -1,7 +1,7 @@
 import {
   EnvReader,
-  defaultInstanceName,
   readBusOptions,
+  readCommonOptions,
   type BusOptions,
   type CommonOptions,
   type HostPort,
@@ -34,13 +34,9 @@ export interface AntivirusOptions extends CommonOptions {
 /** Reads the options from the environment; throws ConfigError listing every invalid value. */
 export function readAntivirusOptions(env: NodeJS.ProcessEnv = process.env): AntivirusOptions {
   const reader = new EnvReader(env);
-  const stateDir = reader.string('MAILSHIELD_STATE_DIR', './var');
+  const common = readCommonOptions(reader, 'antivirus');
   const options: AntivirusOptions = {
-    instance: reader.string('MAILSHIELD_INSTANCE', defaultInstanceName('antivirus')),
-    controlPlane: reader.address('MAILSHIELD_CONTROL_PLANE_ADDRESS', '127.0.0.1:50050'),
-    bindHost: reader.string('MAILSHIELD_BIND_HOST', '127.0.0.1'),
-    stateDir,
-    logLevel: reader.string('MAILSHIELD_LOG_LEVEL', 'info'),
+    ...common,
     clamd: reader.address('MAILSHIELD_CLAMD_ADDRESS', '127.0.0.1:3310'),
     grpcPort: reader.integer('MAILSHIELD_ANTIVIRUS_GRPC_PORT', 50052, 0, 65535),
     metricsPort: reader.integer('MAILSHIELD_ANTIVIRUS_METRICS_PORT', 9102, 0, 65535),
@@ -50,7 +46,7 @@ export function readAntivirusOptions(env: NodeJS.ProcessEnv = process.env): Anti
     maxObjects: reader.integer('MAILSHIELD_ANTIVIRUS_MAX_OBJECTS', 500, 1, 100_000),
     maxObjectBytes: reader.integer('MAILSHIELD_ANTIVIRUS_MAX_OBJECT_BYTES', 64 * 1024 * 1024, 1),
     healthIntervalSeconds: reader.number('MAILSHIELD_ANTIVIRUS_HEALTH_INTERVAL_SECONDS', 5, 0.1),
-    bus: readBusOptions(reader, stateDir, 'mailshield-antivirus'),
+    bus: readBusOptions(reader, common.stateDir, 'mailshield-antivirus'),
   };
   reader.done();
   return Object.freeze(options);

@@ -1,6 +1,5 @@
-import type { GrpcServerHandle, Logger } from '@mailshield/common';
+import type { GrpcServerHandle, Logger, PolicySource } from '@mailshield/common';
 import type { Scanner } from './engine/clamd-scanner.js';
-import type { PolicySource } from './stage.js';
 
 /**
  * Sets gRPC health every `intervalSeconds`: SERVING while a policy is loaded and clamd

@@ -6,6 +6,7 @@ import {
   startGrpcServer,
   startMetricsServer,
   Topics,
+  type PolicySource,
   type RunningService,
   type ServiceDeps,
   type Subscription,
@@ -18,11 +19,10 @@ import { ClamdScanner, type Scanner } from './engine/clamd-scanner.js';
 import { antivirusServer } from './grpc-service.js';
 import { watchHealth } from './health.js';
 import { createAntivirusMetrics } from './metrics.js';
-import type { PolicySource, StageContext } from './stage.js';
+import type { StageContext } from './stage.js';
 
 export type { AntivirusOptions } from './config.js';
 export { readAntivirusOptions } from './config.js';
-export type { PolicySource } from './stage.js';
 export type { BackupStore } from './backup.js';
 export type { Scanner } from './engine/clamd-scanner.js';
 export { ClamdScanner } from './engine/clamd-scanner.js';

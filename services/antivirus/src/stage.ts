@@ -5,6 +5,7 @@ import {
   UnavailableError,
   withOutcome,
   type Logger,
+  type PolicySource,
 } from '@mailshield/common';
 import {
   Disposition,
@@ -20,12 +21,6 @@ import type { Scanner } from './engine/clamd-scanner.js';
 import { AvReason, NotReadyError } from './errors.js';
 import type { AntivirusMetrics } from './metrics.js';
 import { scanMessage, type MessageScan, type ScanLimits } from './scan/scan-message.js';
-
-/** Source of the policy in force, such as a PolicyWatcher. */
-export interface PolicySource {
-  /** The current policy; throws before the first one arrived. */
-  current(): Policy;
-}
 
 export interface StageContext {
   scanner: Scanner;

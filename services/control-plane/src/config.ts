@@ -1,9 +1,9 @@
 import { QueueMode } from '@mailshield/proto/message';
 import {
   EnvReader,
-  defaultInstanceName,
   parseHostPort,
   readBusOptions,
+  readCommonOptions,
   type BusOptions,
   type CommonOptions,
   type HostPort,
@@ -51,11 +51,7 @@ const defaultComponents =
 export function readControlPlaneOptions(env: NodeJS.ProcessEnv = process.env): ControlPlaneOptions {
   const reader = new EnvReader(env);
   const options: ControlPlaneOptions = {
-    instance: reader.string('MAILSHIELD_INSTANCE', defaultInstanceName('control-plane')),
-    controlPlane: reader.address('MAILSHIELD_CONTROL_PLANE_ADDRESS', '127.0.0.1:50050'),
-    bindHost: reader.string('MAILSHIELD_BIND_HOST', '127.0.0.1'),
-    stateDir: reader.string('MAILSHIELD_STATE_DIR', './var'),
-    logLevel: reader.string('MAILSHIELD_LOG_LEVEL', 'info'),
+    ...readCommonOptions(reader, 'control-plane'),
     grpcPort: reader.integer('MAILSHIELD_CONTROL_PLANE_GRPC_PORT', 50050, 0, 65535),
     metricsPort: reader.integer('MAILSHIELD_CONTROL_PLANE_METRICS_PORT', 9100, 0, 65535),
     databaseUrl: reader.optionalString('MAILSHIELD_DATABASE_URL'),

@@ -1,9 +1,9 @@
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
-  defaultInstanceName,
   EnvReader,
   readBusOptions,
+  readCommonOptions,
   type BusOptions,
   type CommonOptions,
   type HostPort,
@@ -43,19 +43,16 @@ export interface InterceptorOptions extends CommonOptions {
 /** Reads the interceptor settings from the environment; throws `ConfigError` listing every problem. */
 export function readInterceptorOptions(env: NodeJS.ProcessEnv = process.env): InterceptorOptions {
   const reader = new EnvReader(env);
-  const stateDir = resolve(reader.string('MAILSHIELD_STATE_DIR', './var'));
   const tlsCertFile = reader.optionalString('MAILSHIELD_TLS_CERT_FILE');
   const tlsKeyFile = reader.optionalString('MAILSHIELD_TLS_KEY_FILE');
   if ((tlsCertFile === undefined) !== (tlsKeyFile === undefined)) {
     reader.problem('MAILSHIELD_TLS_CERT_FILE and MAILSHIELD_TLS_KEY_FILE must be set together');
   }
-  const instance = reader.string('MAILSHIELD_INSTANCE', defaultInstanceName('interceptor'));
+  const common = readCommonOptions(reader, 'interceptor');
+  const stateDir = resolve(common.stateDir);
   const options: InterceptorOptions = {
-    instance,
-    controlPlane: reader.address('MAILSHIELD_CONTROL_PLANE_ADDRESS', '127.0.0.1:50050'),
-    bindHost: reader.string('MAILSHIELD_BIND_HOST', '127.0.0.1'),
+    ...common,
     stateDir,
-    logLevel: reader.string('MAILSHIELD_LOG_LEVEL', 'info'),
     smtp: {
       host: reader.string('MAILSHIELD_SMTP_HOST', '127.0.0.1'),
       port: reader.integer('MAILSHIELD_SMTP_PORT', 2525, 0, 65535),
@@ -70,7 +67,7 @@ export function readInterceptorOptions(env: NodeJS.ProcessEnv = process.env): In
     deliveryDir: resolve(reader.string('MAILSHIELD_DELIVERY_DIR', join(stateDir, 'delivered'))),
     grpcPort: reader.integer('MAILSHIELD_INTERCEPTOR_GRPC_PORT', 50051, 0, 65535),
     metricsPort: reader.integer('MAILSHIELD_INTERCEPTOR_METRICS_PORT', 9101, 0, 65535),
-    bus: readBusOptions(reader, stateDir, instance),
+    bus: readBusOptions(reader, stateDir, common.instance),
   };
   reader.done();
   return Object.freeze(options);

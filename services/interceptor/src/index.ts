@@ -6,6 +6,7 @@ import {
   startMetricsServer,
   Topics,
   type Logger,
+  type PolicySource,
   type RunningService,
   type ServiceDeps,
 } from '@mailshield/common';
@@ -21,16 +22,17 @@ import { DeliveryHandler } from './handlers/delivery.js';
 import { EndOfDataHandler } from './handlers/end-of-data.js';
 import { VerdictWaiter } from './handlers/verdict-waiter.js';
 import { createInterceptorMetrics, type InterceptorMetrics } from './metrics.js';
-import type { PolicySource } from './policy-source.js';
 
 export { readInterceptorOptions, type InterceptorOptions } from './config.js';
-export { StaticPolicySource, type PolicySource } from './policy-source.js';
 
 /** Consumer group of the delivery consumer, shared by every interceptor instance. */
 export const DELIVERY_GROUP = 'mailshield-delivery';
 
 export interface InterceptorDeps extends ServiceDeps {
-  /** Policy in force. Default: a PolicyWatcher on the control plane, started here. */
+  /**
+   * Policy in force. Default: a PolicyWatcher on the control plane, started here. Its
+   * `current()` must not throw once the interceptor has started.
+   */
   policy?: PolicySource;
   /** Registry for the interceptor's metrics. Default: a new one. */
   registry?: Registry;

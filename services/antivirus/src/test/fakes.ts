@@ -1,11 +1,4 @@
-import type {
-  BusRecord,
-  ConsumedRecord,
-  MessageBus,
-  SubscribeOptions,
-  Subscription,
-} from '@mailshield/common';
-import { defaultPolicy, encodeRecord } from '@mailshield/common';
+import { defaultPolicy, StaticPolicySource, type PolicySource } from '@mailshield/common';
 import {
   Disposition,
   QueueMode,
@@ -15,47 +8,6 @@ import {
 } from '@mailshield/proto/message';
 import { VirusAction, type Policy } from '@mailshield/proto/policy';
 import type { BackupStore } from '../backup.js';
-import type { PolicySource } from '../stage.js';
-
-/** In-memory stand-in for the message bus: records publishes, hands batches to the handler. */
-export class FakeMessageBus implements MessageBus {
-  readonly kind = 'journal' as const;
-  readonly publishes: { topic: string; records: BusRecord[] }[] = [];
-  private handler: SubscribeOptions['handleBatch'] | undefined;
-  subscribedGroup: string | undefined;
-
-  async publish(topic: string, records: BusRecord[]): Promise<void> {
-    this.publishes.push({ topic, records });
-  }
-
-  async subscribe(options: SubscribeOptions): Promise<Subscription> {
-    this.handler = options.handleBatch;
-    this.subscribedGroup = options.groupId;
-    return { stop: async () => undefined };
-  }
-
-  /** Hands records to the subscriber as one batch, the way a real bus delivers them. */
-  async deliver(topic: string, records: MessageRecord[]): Promise<void> {
-    if (this.handler === undefined) throw new Error('no subscriber');
-    const consumed: ConsumedRecord[] = records.map((record, index) => ({
-      ...encodeRecord(record),
-      topic,
-      partition: 0,
-      offset: String(index),
-    }));
-    await this.handler(consumed);
-  }
-
-  isSubscribed(): boolean {
-    return this.handler !== undefined;
-  }
-
-  async lag(): Promise<number | undefined> {
-    return 0;
-  }
-
-  async close(): Promise<void> {}
-}
 
 /** Backup stand-in that keeps stored records and fails on request (`shouldFail`). */
 export class FakeBackupStore implements BackupStore {
@@ -83,7 +35,7 @@ export function fixedPolicy(
     version: 7,
     antivirus: { ...base.antivirus!, ...actions, scanTimeoutSeconds: timeoutSeconds },
   };
-  return { current: () => policy };
+  return new StaticPolicySource(policy);
 }
 
 export function messageRecord(

@@ -41,10 +41,11 @@ export interface Subscription {
  * The durable message log between stages: Kafka in production, an on-disk journal in the
  * one-process local run. Both keep the same contract: `publish` resolves only once every
  * record is durable (Kafka acks=all, or written and fsynced), and a consumer's offsets move
- * only after its handler resolves.
+ * only after its handler resolves. The `memory` kind is the non-durable MemoryBus of unit
+ * tests, which keeps only the consumer half of that contract.
  */
 export interface MessageBus {
-  readonly kind: 'kafka' | 'journal';
+  readonly kind: 'kafka' | 'journal' | 'memory';
   publish(topic: string, records: BusRecord[]): Promise<void>;
   subscribe(options: SubscribeOptions): Promise<Subscription>;
   /** Total records not yet consumed by a group, per topic, where the bus can tell. */

@@ -84,7 +84,7 @@ export function toServiceError(err: unknown, logger: Logger): Partial<ServiceErr
 }
 
 /**
- * Adapts an async handler to grpc-js's unary callback style, so every path answers exactly
+ * Adapts an async handler to grpc-js's unary callback style, so every path replies exactly
  * once and errors are translated by `toServiceError`. The handler runs in the trace context
  * the caller sent in its metadata, so its spans join the caller's trace.
  */
@@ -97,9 +97,11 @@ export function unary<Req, Res>(
 ) => void {
   return (call, callback) => {
     const parent = contextFromMetadata(call.metadata);
-    context.with(parent, () => handler(call.request, call.metadata)).then(
-      (value) => callback(null, value),
-      (err: unknown) => callback(toServiceError(err, logger)),
-    );
+    context
+      .with(parent, () => handler(call.request, call.metadata))
+      .then(
+        (value) => callback(null, value),
+        (err: unknown) => callback(toServiceError(err, logger)),
+      );
   };
 }

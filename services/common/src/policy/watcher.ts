@@ -8,6 +8,7 @@ import { Gauge, type Registry } from 'prom-client';
 import type { HostPort } from '../env.js';
 import type { Logger } from '../logger.js';
 import { clientChannelOptions, insecureCredentials, target } from '../grpc/client.js';
+import type { PolicySource } from './policy-source.js';
 
 export interface PolicyWatcherOptions {
   controlPlane: HostPort;
@@ -27,7 +28,7 @@ export interface PolicyWatcherOptions {
  * reconnects with backoff when the stream breaks, and keeps the last good policy meanwhile.
  * Emits `change` with each new policy.
  */
-export class PolicyWatcher extends EventEmitter<{ change: [Policy] }> {
+export class PolicyWatcher extends EventEmitter<{ change: [Policy] }> implements PolicySource {
   private policy: Policy | undefined;
   private stream: ClientReadableStream<Policy> | undefined;
   private readonly client: ConfigClient;

@@ -1,9 +1,9 @@
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createDirectoryAtomic, writeFileAtomic } from '@mailshield/common';
 import { BackupSummary } from '@mailshield/proto/backup';
 import { MessageRecord, StageOutcome } from '@mailshield/proto/message';
 import { backupNotFound, StoreCorruptError } from '../errors.js';
-import { createDirectoryAtomic, writeFileAtomic } from '../storage/atomic-file.js';
 import { Mutex } from '../storage/mutex.js';
 import {
   checkBackupInput,

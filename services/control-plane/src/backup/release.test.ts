@@ -4,12 +4,13 @@ import { join } from 'node:path';
 import {
   decodeRecord,
   InvalidArgumentError,
+  MemoryBus,
   NotFoundError,
   Topics,
   UnavailableError,
 } from '@mailshield/common';
 import { Disposition, RecordKind, Stage } from '@mailshield/proto/message';
-import { FakeBus, makeOutcome, makeRecord, makeTempDir } from '../testing/support.js';
+import { makeOutcome, makeRecord, makeTempDir } from '../testing/support.js';
 import { FileBackupStore } from './file-backup-store.js';
 import { releaseBackup } from './release.js';
 
@@ -24,11 +25,12 @@ async function storeWithOneBackup(t: {
 
 test('release publishes a RELEASE record', async (t) => {
   const store = await storeWithOneBackup(t);
-  const bus = new FakeBus();
+  const bus = new MemoryBus();
   const at = await releaseBackup(store, bus, { id: 'm-1', recipients: [], actor: 'alice' }, 'cp-1');
 
-  assert.equal(bus.published.length, 1);
-  const { topic, record: busRecord } = bus.published[0]!;
+  assert.equal(bus.publishes.length, 1);
+  const { topic, records } = bus.publishes[0]!;
+  const busRecord = records[0]!;
   assert.equal(topic, Topics.verdicts);
   assert.equal(busRecord.key, 'm-1');
   const record = decodeRecord({ ...busRecord, topic, partition: 0, offset: '0' });
@@ -47,7 +49,7 @@ test('release publishes a RELEASE record', async (t) => {
 
 test('release to other recipients sets deliver_to', async (t) => {
   const store = await storeWithOneBackup(t);
-  const bus = new FakeBus();
+  const bus = new MemoryBus();
   await releaseBackup(
     store,
     bus,
@@ -56,29 +58,29 @@ test('release to other recipients sets deliver_to', async (t) => {
   );
   await releaseBackup(store, bus, { id: 'm-1', recipients: [], actor: 'bob' }, 'cp-1');
   const first = decodeRecord({
-    ...bus.published[0]!.record,
+    ...bus.publishes[0]!.records[0]!,
     topic: Topics.verdicts,
     partition: 0,
     offset: '0',
   });
   assert.deepEqual(first.deliverTo, ['dave@example.com']);
-  assert.equal(bus.published.length, 2);
+  assert.equal(bus.publishes.length, 2);
 });
 
 test('release of an unknown id is NOT_FOUND', async (t) => {
   const store = await storeWithOneBackup(t);
-  const bus = new FakeBus();
+  const bus = new MemoryBus();
   await assert.rejects(
     releaseBackup(store, bus, { id: 'nope', recipients: [], actor: 'a' }, 'cp'),
     NotFoundError,
   );
-  assert.equal(bus.published.length, 0);
+  assert.equal(bus.publishes.length, 0);
 });
 
 test('release rejects an invalid recipient', async (t) => {
   const store = await storeWithOneBackup(t);
   const request = { id: 'm-1', recipients: ['not-an-address'], actor: 'a' };
-  await assert.rejects(releaseBackup(store, new FakeBus(), request, 'cp'), (err: unknown) => {
+  await assert.rejects(releaseBackup(store, new MemoryBus(), request, 'cp'), (err: unknown) => {
     assert.ok(err instanceof InvalidArgumentError);
     assert.deepEqual(err.fieldErrors, ['recipients[0]: "not-an-address" is not an address']);
     return true;
@@ -87,8 +89,8 @@ test('release rejects an invalid recipient', async (t) => {
 
 test('failed publish leaves the backup unreleased', async (t) => {
   const store = await storeWithOneBackup(t);
-  const bus = new FakeBus();
-  bus.failPublish = true;
+  const bus = new MemoryBus();
+  bus.publishError = new Error('publish failed');
   await assert.rejects(
     releaseBackup(store, bus, { id: 'm-1', recipients: [], actor: 'a' }, 'cp'),
     UnavailableError,

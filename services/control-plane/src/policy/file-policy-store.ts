@@ -1,8 +1,8 @@
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '@mailshield/common';
 import { Policy } from '@mailshield/proto/policy';
 import { StoreCorruptError } from '../errors.js';
-import { writeFileAtomic } from '../storage/atomic-file.js';
 import { Mutex } from '../storage/mutex.js';
 import { prepareNextVersion, type PolicyStore, type PolicyVersion } from './policy-store.js';
 

@@ -3,13 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import {
-  createLogger,
-  type BusRecord,
-  type MessageBus,
-  type SubscribeOptions,
-  type Subscription,
-} from '@mailshield/common';
+import { createLogger } from '@mailshield/common';
 import {
   Disposition,
   QueueMode,
@@ -21,28 +15,6 @@ import {
 import type { ControlPlaneOptions } from '../config.js';
 
 export const silentLogger = createLogger('control-plane-test', 'silent');
-
-/** A bus that keeps published records in memory; a test fake, not a bus implementation. */
-export class FakeBus implements MessageBus {
-  readonly kind = 'journal' as const;
-  readonly published: { topic: string; record: BusRecord }[] = [];
-  failPublish = false;
-
-  async publish(topic: string, records: BusRecord[]): Promise<void> {
-    if (this.failPublish) throw new Error('fake bus publish failure');
-    for (const record of records) this.published.push({ topic, record });
-  }
-
-  async subscribe(_options: SubscribeOptions): Promise<Subscription> {
-    return { stop: async () => undefined };
-  }
-
-  async lag(): Promise<number | undefined> {
-    return undefined;
-  }
-
-  async close(): Promise<void> {}
-}
 
 export async function makeTempDir(t: { after(fn: () => Promise<void>): void }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'mailshield-cp-'));

@@ -1,5 +1,6 @@
+import { join } from 'node:path';
+import { writeFileAtomic } from '@mailshield/common';
 import type { Deliverer, DeliveryJob, DeliveryResult } from './deliverer.js';
-import { writeFileAtomically } from './eml-writer.js';
 
 /** Delivery when no next hop is configured: each message becomes a file `<id>.eml` in a folder. */
 export class EmlDeliverer implements Deliverer {
@@ -8,7 +9,8 @@ export class EmlDeliverer implements Deliverer {
   constructor(private readonly dir: string) {}
 
   async deliver(job: DeliveryJob): Promise<DeliveryResult> {
-    const path = await writeFileAtomically(this.dir, job.fileName, job.raw);
+    const path = join(this.dir, job.fileName);
+    await writeFileAtomic(path, job.raw);
     return { status: 'delivered', reply: `written to ${path}`, bouncedRecipients: [] };
   }
 

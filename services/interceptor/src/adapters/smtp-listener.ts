@@ -5,7 +5,7 @@ import {
   type SMTPServerDataStream,
   type SMTPServerSession,
 } from 'smtp-server';
-import type { Logger } from '@mailshield/common';
+import type { Logger, PolicySource } from '@mailshield/common';
 import type { Policy } from '@mailshield/proto/policy';
 import { RelayRules, domainOf } from '../domain/relay-rules.js';
 import { toHeaderToken } from '../domain/received-header.js';
@@ -13,7 +13,6 @@ import { InterceptorErrorCode, SmtpReplyError } from '../errors.js';
 import type { EndOfDataHandler, SmtpReply } from '../handlers/end-of-data.js';
 import type { SessionFacts } from '../handlers/message-record.js';
 import type { InterceptorMetrics } from '../metrics.js';
-import type { PolicySource } from '../policy-source.js';
 import { readMessage } from './data-reader.js';
 import { installReplyPatch, observeReplies } from './smtp-reply-patch.js';
 

@@ -9,12 +9,12 @@ import {
   withSpan,
   type Logger,
   type MessageBus,
+  type PolicySource,
 } from '@mailshield/common';
 import { QueueMode, RecordKind, type MessageRecord } from '@mailshield/proto/message';
 import { replyForVerdict } from '../domain/verdict-reply.js';
 import { InterceptorErrorCode } from '../errors.js';
 import type { InterceptorMetrics } from '../metrics.js';
-import type { PolicySource } from '../policy-source.js';
 import { buildMessageRecord, effectiveQueueMode, type SessionFacts } from './message-record.js';
 import type { VerdictWaiter } from './verdict-waiter.js';
 

@@ -9,6 +9,8 @@ import {
   defaultPolicy,
   getHeader,
   headerEnd,
+  MemoryBus,
+  StaticPolicySource,
   type RunningService,
 } from '@mailshield/common';
 import {
@@ -22,7 +24,6 @@ import { SpamAction, type Policy } from '@mailshield/proto/policy';
 import type { BackupStore } from '../../backup.js';
 import { GTUBE } from '../../engine/checks/gtube.js';
 import { startAntispam } from '../../index.js';
-import { FakeBus } from '../fake-bus.js';
 import { buildRaw } from '../fixtures.js';
 
 function scoreMessage(
@@ -86,9 +87,9 @@ describe('Antispam.ScoreMessage over gRPC', () => {
         backupTimeoutSeconds: 1,
       },
       {
-        bus: new FakeBus(),
+        bus: new MemoryBus(),
         logger: createLogger('antispam-it', 'silent'),
-        policy: { current: () => policy },
+        policy: new StaticPolicySource(policy),
         backup,
       },
     );

@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createLogger, insecureCredentials, type HostPort } from '@mailshield/common';
+import { createLogger, insecureCredentials, MemoryBus, type HostPort } from '@mailshield/common';
 import { AntivirusClient, type ScanMessageResponse } from '@mailshield/proto/antivirus';
 import { HealthClient, HealthCheckResponse_ServingStatus } from '@mailshield/proto/health';
 import { Disposition } from '@mailshield/proto/message';
 import { readAntivirusOptions } from '../../config.js';
 import { startAntivirus } from '../../index.js';
-import { FakeBackupStore, FakeMessageBus, fixedPolicy } from '../fakes.js';
+import { FakeBackupStore, fixedPolicy } from '../fakes.js';
 import { clamdAddress, closedPort, EICAR, mailWithAttachment } from '../helpers.js';
 
 const { address, skip } = clamdAddress();
@@ -20,7 +20,7 @@ async function start(clamd: HostPort) {
     metricsPort: 0,
     healthIntervalSeconds: 0.2,
   };
-  const bus = new FakeMessageBus();
+  const bus = new MemoryBus();
   const service = await startAntivirus(options, {
     bus,
     logger,
@@ -60,7 +60,7 @@ test('service scans over gRPC and reports health', { skip }, async () => {
     await eventually(
       async () => (await healthOf(health)) === HealthCheckResponse_ServingStatus.SERVING,
     );
-    await eventually(async () => bus.isSubscribed());
+    await eventually(async () => bus.subscriptions.length > 0);
     const response = await new Promise<ScanMessageResponse>((resolve, reject) =>
       antivirus.scanMessage(
         {

@@ -4,11 +4,10 @@ import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { clientChannelOptions, insecureCredentials, Topics } from '@mailshield/common';
+import { clientChannelOptions, insecureCredentials, MemoryBus, Topics } from '@mailshield/common';
 import { BackupClient } from '@mailshield/proto/backup';
 import { startControlPlane } from '../../index.js';
 import {
-  FakeBus,
   makeOutcome,
   makeRecord,
   makeTempDir,
@@ -36,7 +35,7 @@ function runCli(args: string[]): Promise<CliResult> {
 
 test('mailshieldctl against a real control plane', async (t) => {
   const stateDir = await makeTempDir(t);
-  const bus = new FakeBus();
+  const bus = new MemoryBus();
   const service = await startControlPlane(testOptions(stateDir), { bus, logger: silentLogger });
   t.after(() => service.stop());
   const address = `127.0.0.1:${service.ports['grpc']}`;
@@ -121,8 +120,8 @@ test('mailshieldctl against a real control plane', async (t) => {
     const release = await cli('backup', 'release', 'cli-1', '--to', 'dave@example.com');
     assert.equal(release.code, 0, release.stderr);
     assert.match(release.stdout, /released cli-1 to dave@example\.com/);
-    assert.equal(bus.published.length, 1);
-    assert.equal(bus.published[0]!.topic, Topics.verdicts);
+    assert.equal(bus.publishes.length, 1);
+    assert.equal(bus.publishes[0]!.topic, Topics.verdicts);
   });
 
   await t.test('unknown backup id is NOT_FOUND', async () => {

@@ -2,12 +2,17 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { once } from 'node:events';
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
-import { clientChannelOptions, defaultPolicy, insecureCredentials } from '@mailshield/common';
+import {
+  clientChannelOptions,
+  defaultPolicy,
+  insecureCredentials,
+  MemoryBus,
+} from '@mailshield/common';
 import { ConfigClient } from '@mailshield/proto/config';
 import { IntegrityClient, type StatusResponse } from '@mailshield/proto/integrity';
 import type { Policy } from '@mailshield/proto/policy';
 import { startControlPlane } from '../../index.js';
-import { FakeBus, makeTempDir, silentLogger, testOptions } from '../../testing/support.js';
+import { makeTempDir, silentLogger, testOptions } from '../../testing/support.js';
 
 function nextPolicy(stream: NodeJS.EventEmitter): Promise<Policy> {
   return once(stream, 'data').then(([policy]) => policy as Policy);
@@ -15,7 +20,7 @@ function nextPolicy(stream: NodeJS.EventEmitter): Promise<Policy> {
 
 test('Config.Watch delivers a Set to the watcher', async (t) => {
   const service = await startControlPlane(testOptions(await makeTempDir(t)), {
-    bus: new FakeBus(),
+    bus: new MemoryBus(),
     logger: silentLogger,
   });
   t.after(() => service.stop());
@@ -51,7 +56,7 @@ test('Config.Watch delivers a Set to the watcher', async (t) => {
 
 test('cancelled watch does not crash the server', async (t) => {
   const service = await startControlPlane(testOptions(await makeTempDir(t)), {
-    bus: new FakeBus(),
+    bus: new MemoryBus(),
     logger: silentLogger,
   });
   t.after(() => service.stop());
@@ -81,7 +86,7 @@ test('cancelled watch does not crash the server', async (t) => {
 
 test('Config.Set answers INVALID_ARGUMENT with field errors', async (t) => {
   const service = await startControlPlane(testOptions(await makeTempDir(t)), {
-    bus: new FakeBus(),
+    bus: new MemoryBus(),
     logger: silentLogger,
   });
   t.after(() => service.stop());

@@ -18,7 +18,7 @@ export async function readCorpusMessage(path: string): Promise<Buffer> {
   return Buffer.from(text, 'latin1');
 }
 
-/** The first `count` files of a corpus folder (ham or spam), in name order. */
+/** Lists the first `count` files of a corpus folder (ham or spam), in name order. */
 export async function corpusFiles(kind: 'ham' | 'spam', count: number): Promise<string[]> {
   const dir = join(corpusDir, 'spam-ham', kind);
   const names = (await readdir(dir)).sort().slice(0, count);

@@ -141,7 +141,7 @@ export class Pipeline {
     );
   }
 
-  /** Every backed-up message, following the pages. */
+  /** Lists every backed-up message, following the pages. */
   async listBackups(): Promise<BackupSummary[]> {
     const all: BackupSummary[] = [];
     let pageToken = '';

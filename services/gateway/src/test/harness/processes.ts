@@ -8,16 +8,30 @@ import { HealthCheckResponse_ServingStatus, HealthClient } from '@mailshield/pro
 /** Root of the repository, from the compiled harness in services/gateway/dist/test/harness. */
 export const repoRoot = resolve(import.meta.dirname, '../../../../..');
 
-/** A free TCP port on loopback (free when checked; a test binds it right after). */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
+/**
+ * Finds a free TCP port on loopback for a server a test starts later. The port comes from
+ * below the kernel's ephemeral range (32768 and up on Linux by default), because outgoing
+ * connections of other processes take ports from that range and could grab it before the
+ * server binds.
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (handedOut.has(port) || !(await isPortFree(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error('found no free port between 20000 and 32000 on 127.0.0.1');
+}
+
+/** Ports this process already handed out, which may not be bound yet. */
+const handedOut = new Set<number>();
+
+function isPortFree(port: number): Promise<boolean> {
+  return new Promise((resolvePort) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
+    server.once('error', () => resolvePort(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolvePort(true)));
   });
 }
 

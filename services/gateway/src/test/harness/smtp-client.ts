@@ -79,6 +79,11 @@ export class SmtpTestClient {
     return this.read();
   }
 
+  /** Writes bytes as they are and reads no reply, for callers that time each step themselves. */
+  write(data: Buffer | string): void {
+    this.socket.write(data);
+  }
+
   /** Sends one message; stops at the first command that is not accepted. */
   async send(from: string, to: string[], raw: Buffer): Promise<SendResult> {
     const mail = await this.command(`MAIL FROM:<${from}>`);

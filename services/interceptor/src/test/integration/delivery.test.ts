@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
-import { encodeRecord, Topics } from '@mailshield/common';
+import { encodeRecord, MemoryBus, Topics } from '@mailshield/common';
 import {
   Disposition,
   QueueMode,
@@ -12,7 +12,6 @@ import {
   Stage,
   type MessageRecord,
 } from '@mailshield/proto/message';
-import { FakeBus } from '../support/fake-bus.js';
 import { startTestInterceptor, waitFor, type TestInterceptor } from '../support/harness.js';
 import { SmtpSink } from '../support/smtp-sink.js';
 
@@ -47,7 +46,7 @@ function verdict(id: string, change: Partial<MessageRecord> = {}): MessageRecord
   };
 }
 
-async function publish(bus: FakeBus, ...records: MessageRecord[]): Promise<void> {
+async function publish(bus: MemoryBus, ...records: MessageRecord[]): Promise<void> {
   await bus.publish(Topics.verdicts, records.map(encodeRecord));
 }
 
@@ -84,7 +83,7 @@ describe('delivery to the next hop', () => {
 
   async function startWithSink(
     stateDir?: string,
-    bus?: FakeBus,
+    bus?: MemoryBus,
   ): Promise<{ interceptor: TestInterceptor; sink: SmtpSink }> {
     const sink = new SmtpSink();
     await sink.start();
@@ -184,7 +183,7 @@ describe('delivery to the next hop', () => {
     assert.equal(first.sink.messages.length, 1);
     await first.interceptor.stop();
 
-    const bus = new FakeBus();
+    const bus = new MemoryBus();
     await publish(bus, verdict('m-once'));
     const second = await startWithSink(stateDir, bus);
     await waitFor(caughtUp(second.interceptor), 'the second offset commit');

@@ -120,14 +120,14 @@ describe('end of DATA in after-queue mode', () => {
   });
 
   test('publish failure gets 451 and never 250', async () => {
-    interceptor.bus.failPublish = true;
+    interceptor.bus.publishError = new Error('publish failed');
     try {
       const talk = await openTransaction(interceptor.smtpPort);
       talk.write(`${HEAD}body\r\n.\r\n`);
       assert.equal(await talk.reply(), '451 4.3.0 Temporary failure, try again later');
       talk.close();
     } finally {
-      interceptor.bus.failPublish = false;
+      interceptor.bus.publishError = undefined;
     }
   });
 });

@@ -1,17 +1,22 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger, decodeRecord, defaultPolicy, type RunningService } from '@mailshield/common';
+import {
+  createLogger,
+  decodeRecord,
+  defaultPolicy,
+  MemoryBus,
+  StaticPolicySource,
+  type RunningService,
+} from '@mailshield/common';
 import type { MessageRecord } from '@mailshield/proto/message';
 import type { Policy } from '@mailshield/proto/policy';
 import type { InterceptorOptions } from '../../config.js';
 import { startInterceptor } from '../../index.js';
-import { StaticPolicySource } from '../../policy-source.js';
-import { FakeBus } from './fake-bus.js';
 
 export interface TestInterceptor {
   service: RunningService;
-  bus: FakeBus;
+  bus: MemoryBus;
   policy: StaticPolicySource;
   options: InterceptorOptions;
   smtpPort: number;
@@ -24,16 +29,16 @@ export interface TestInterceptor {
 export interface TestInterceptorSettings {
   policy?: Partial<Policy>;
   options?: Partial<InterceptorOptions>;
-  bus?: FakeBus;
+  bus?: MemoryBus;
   stateDir?: string;
 }
 
-/** Starts an interceptor on free loopback ports with a fake bus, a static policy and a temp state dir. */
+/** Starts an interceptor on free loopback ports with a memory bus, a static policy and a temp state dir. */
 export async function startTestInterceptor(
   settings: TestInterceptorSettings = {},
 ): Promise<TestInterceptor> {
   const stateDir = settings.stateDir ?? (await mkdtemp(join(tmpdir(), 'mailshield-interceptor-')));
-  const bus = settings.bus ?? new FakeBus();
+  const bus = settings.bus ?? new MemoryBus();
   const policy = new StaticPolicySource({ ...defaultPolicy(['example.com']), ...settings.policy });
   const options: InterceptorOptions = {
     instance: 'interceptor-test',
@@ -78,8 +83,8 @@ export async function startTestInterceptor(
   };
 }
 
-/** Decoded records of a topic of the fake bus. */
-export function topicRecords(bus: FakeBus, topic: string): MessageRecord[] {
+/** Decoded records of a topic of the memory bus. */
+export function topicRecords(bus: MemoryBus, topic: string): MessageRecord[] {
   return bus.records(topic).map(decodeRecord);
 }
 

@@ -2,10 +2,11 @@ import { EventEmitter } from 'node:events';
 import type { Policy } from '@mailshield/proto/policy';
 
 /**
- * Source of the interceptor's policy: the control plane's `PolicyWatcher` in production, a
- * `StaticPolicySource` in tests. `current()` must not throw once the interceptor has started.
+ * Source of the policy in force: a started PolicyWatcher in a service, a StaticPolicySource in
+ * tests. A source emits `change` with each new policy.
  */
 export interface PolicySource {
+  /** Returns the policy in force. A PolicyWatcher throws before the first one arrived. */
   current(): Policy;
   on(event: 'change', listener: (policy: Policy) => void): unknown;
   off(event: 'change', listener: (policy: Policy) => void): unknown;
