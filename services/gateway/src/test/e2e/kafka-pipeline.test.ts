@@ -50,6 +50,52 @@ describe('pipeline on Kafka and PostgreSQL', { timeout: 900_000 }, () => {
     await runMainFlow(pipeline);
   });
 
+  test('exports metrics by stage and verdict', async () => {
+    const expected: [keyof Pipeline['metricsPorts'], string[]][] = [
+      [
+        'interceptor',
+        [
+          'mailshield_interceptor_messages_accepted_total{mode="after_queue"}',
+          'mailshield_interceptor_deliveries_total{result="delivered"}',
+          'mailshield_interceptor_end_of_data_seconds_bucket',
+          'mailshield_interceptor_consumer_lag',
+          '# TYPE mailshield_interceptor_errors_total counter',
+        ],
+      ],
+      [
+        'antivirus',
+        [
+          'mailshield_antivirus_messages_total{status="infected"',
+          'mailshield_antivirus_messages_total{status="clean"',
+          'mailshield_antivirus_scan_duration_seconds_bucket',
+          'mailshield_antivirus_consumer_lag',
+          '# TYPE mailshield_antivirus_errors_total counter',
+        ],
+      ],
+      [
+        'antispam',
+        [
+          'mailshield_antispam_messages_total{status="spam"',
+          'mailshield_antispam_score_duration_seconds_bucket',
+          'mailshield_antispam_consumer_lag',
+          '# TYPE mailshield_antispam_errors_total counter',
+        ],
+      ],
+      [
+        'control-plane',
+        [
+          'mailshield_control_plane_backup_stored_total{status="infected"}',
+          'mailshield_control_plane_component_up',
+        ],
+      ],
+    ];
+    for (const [service, names] of expected) {
+      const text = await pipeline.metrics(service);
+      for (const name of names)
+        assert.ok(text.includes(name), `${service} does not export ${name}`);
+    }
+  });
+
   test('keeps one trace across Kafka topics', async () => {
     const infected = (await pipeline.listBackups()).find((entry) => entry.status === 'infected');
     assert.ok(infected !== undefined, 'no infected message in Backup');

@@ -23,6 +23,8 @@ export class Pipeline {
   controlPlanePort = 0;
   /** gRPC ports of the interceptor, antivirus and antispam. */
   grpcPorts = { interceptor: 0, antivirus: 0, antispam: 0 };
+  /** Ports of each service's Prometheus /metrics endpoint. */
+  metricsPorts = { 'control-plane': 0, interceptor: 0, antivirus: 0, antispam: 0 };
   stateDir = '';
   private config: ConfigClient | undefined;
   private backup: BackupClient | undefined;
@@ -43,6 +45,12 @@ export class Pipeline {
       antispam: await freePort(),
     };
     this.grpcPorts = ports;
+    this.metricsPorts = {
+      'control-plane': await freePort(),
+      interceptor: await freePort(),
+      antivirus: await freePort(),
+      antispam: await freePort(),
+    };
     const common: Record<string, string> = {
       MAILSHIELD_LOG_LEVEL: 'info',
       MAILSHIELD_CONTROL_PLANE_ADDRESS: `127.0.0.1:${this.controlPlanePort}`,
@@ -50,10 +58,10 @@ export class Pipeline {
       MAILSHIELD_INTERCEPTOR_GRPC_PORT: String(ports.interceptor),
       MAILSHIELD_ANTIVIRUS_GRPC_PORT: String(ports.antivirus),
       MAILSHIELD_ANTISPAM_GRPC_PORT: String(ports.antispam),
-      MAILSHIELD_CONTROL_PLANE_METRICS_PORT: '0',
-      MAILSHIELD_INTERCEPTOR_METRICS_PORT: '0',
-      MAILSHIELD_ANTIVIRUS_METRICS_PORT: '0',
-      MAILSHIELD_ANTISPAM_METRICS_PORT: '0',
+      MAILSHIELD_CONTROL_PLANE_METRICS_PORT: String(this.metricsPorts['control-plane']),
+      MAILSHIELD_INTERCEPTOR_METRICS_PORT: String(this.metricsPorts.interceptor),
+      MAILSHIELD_ANTIVIRUS_METRICS_PORT: String(this.metricsPorts.antivirus),
+      MAILSHIELD_ANTISPAM_METRICS_PORT: String(this.metricsPorts.antispam),
       MAILSHIELD_SMTP_PORT: String(this.smtpPort),
       MAILSHIELD_NEXT_HOP: `127.0.0.1:${sinkPort}`,
       MAILSHIELD_COMPONENTS: `interceptor=127.0.0.1:${ports.interceptor},antivirus=127.0.0.1:${ports.antivirus},antispam=127.0.0.1:${ports.antispam}`,
@@ -156,6 +164,14 @@ export class Pipeline {
       pageToken = page.nextPageToken;
     } while (pageToken !== '');
     return all;
+  }
+
+  /** Fetches the Prometheus text of one service's /metrics endpoint. */
+  async metrics(service: keyof Pipeline['metricsPorts']): Promise<string> {
+    const response = await fetch(`http://127.0.0.1:${this.metricsPorts[service]}/metrics`);
+    if (!response.ok)
+      throw new Error(`GET /metrics of ${service} failed with HTTP ${response.status}`);
+    return response.text();
   }
 
   getBackup(id: string): Promise<BackupEntry> {
