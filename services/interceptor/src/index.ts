@@ -40,6 +40,9 @@ export interface InterceptorDeps extends ServiceDeps {
 
 type Closer = () => Promise<void> | void;
 
+/** Room left in a Kafka record for the envelope, outcomes and headers around the message. */
+const RECORD_OVERHEAD_BYTES = 1024 * 1024;
+
 /**
  * Starts the interceptor: the SMTP listener, the before-queue verdict listener, the delivery
  * consumer, the gRPC health server and the metrics server. Resolves once SMTP listens and the
@@ -86,6 +89,10 @@ export async function startInterceptor(
         serverName: options.smtpHostname,
         ...tlsFiles(options),
         drainSeconds: options.drainSeconds,
+        busMessageBytesLimit:
+          options.bus.kind === 'kafka'
+            ? options.bus.maxRecordBytes - RECORD_OVERHEAD_BYTES
+            : undefined,
       },
       { policy, endOfData, metrics, logger },
     );

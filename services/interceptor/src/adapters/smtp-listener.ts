@@ -23,6 +23,11 @@ export interface SmtpListenerOptions {
   tlsCertFile: string | undefined;
   tlsKeyFile: string | undefined;
   drainSeconds: number;
+  /**
+   * Largest message the message bus can carry, in bytes; the size limit announced and
+   * enforced is the smaller of this and the policy's. Undefined when the bus has no limit.
+   */
+  busMessageBytesLimit: number | undefined;
 }
 
 export interface SmtpListenerDeps {
@@ -117,7 +122,7 @@ export class SmtpListener {
       hideSTARTTLS: !hasTls,
       hideENHANCEDSTATUSCODES: false,
       rejectOversized: true,
-      size: this.deps.policy.current().maxMessageBytes,
+      size: this.sizeLimit(this.deps.policy.current()),
       closeTimeout: this.options.drainSeconds * 1000 + 1000,
       onConnect: (session, callback) => this.onConnect(session, callback),
       onClose: (session) => this.openSessions.delete(session.id),
@@ -148,7 +153,18 @@ export class SmtpListener {
 
   private applyPolicy(policy: Policy): void {
     this.rules = new RelayRules(policy);
-    if (this.server !== undefined) this.server.options.size = policy.maxMessageBytes;
+    if (this.server !== undefined) this.server.options.size = this.sizeLimit(policy);
+    if (policy.maxMessageBytes > this.sizeLimit(policy)) {
+      this.deps.logger.warn(
+        {
+          event: 'policy.size_limit_capped',
+          policy_bytes: policy.maxMessageBytes,
+          bus_bytes: this.options.busMessageBytesLimit,
+          policy_version: policy.version,
+        },
+        'the policy size limit is larger than the message bus carries; the smaller limit applies',
+      );
+    }
     if (this.rules.invalidNetworks.length > 0) {
       this.deps.metrics.errors.inc({ reason: InterceptorErrorCode.invalidTrustedNetwork });
       this.deps.logger.error(
@@ -160,6 +176,14 @@ export class SmtpListener {
         'trusted networks that are not valid CIDR were ignored',
       );
     }
+  }
+
+  /** Size limit in force: the policy's, capped by what one bus record can carry. */
+  private sizeLimit(policy: Policy): number {
+    const busLimit = this.options.busMessageBytesLimit;
+    return busLimit === undefined
+      ? policy.maxMessageBytes
+      : Math.min(policy.maxMessageBytes, busLimit);
   }
 
   private checkRecipient(address: SMTPServerAddress, session: SMTPServerSession): Error | null {
@@ -179,7 +203,7 @@ export class SmtpListener {
   ): Promise<SmtpReply> {
     this.inFlight.add(session.id);
     try {
-      const limit = this.deps.policy.current().maxMessageBytes;
+      const limit = this.sizeLimit(this.deps.policy.current());
       const result = await readMessage(stream, limit);
       const stopTimer = this.deps.metrics.endOfData.startTimer();
       const reply = await this.replyFor(result, session, limit);

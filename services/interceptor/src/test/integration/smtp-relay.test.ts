@@ -110,3 +110,33 @@ describe('relay control from a trusted network', () => {
     talk.close();
   });
 });
+
+describe('size limit on Kafka', () => {
+  let interceptor: TestInterceptor;
+
+  before(async () => {
+    interceptor = await startTestInterceptor({
+      options: {
+        bus: {
+          kind: 'kafka',
+          brokers: ['127.0.0.1:9'],
+          clientId: 'unused',
+          partitions: 1,
+          maxRecordBytes: 3 * 1024 * 1024,
+        },
+      },
+    });
+  });
+
+  after(() => interceptor.cleanup());
+
+  test('SIZE is capped by the Kafka record limit', async () => {
+    const talk = await SmtpTalk.open(interceptor.smtpPort);
+    await talk.reply();
+    const ehlo = await talk.command('EHLO client.example.org');
+    assert.match(ehlo, /250[- ]SIZE 2097152\b/);
+    const mail = await talk.command('MAIL FROM:<sender@example.org> SIZE=3000000');
+    assert.match(mail, /^552 5\.3\.4 /);
+    talk.close();
+  });
+});
