@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { startAntispam, readAntispamConfig } from '@mailshield/antispam';
 import { startAntivirus, readAntivirusOptions } from '@mailshield/antivirus';
 import {
+  ConfigError,
   createBus,
   createLogger,
   formatHostPort,
@@ -23,11 +24,14 @@ export interface RunningGateway {
  * under the state folder. Every setting is read before anything starts, so a bad value fails
  * fast with the full list of problems.
  */
-export async function startGateway(env: NodeJS.ProcessEnv): Promise<RunningGateway> {
-  const controlPlaneOptions = readControlPlaneOptions(env);
-  const antivirusOptions = readAntivirusOptions(env);
-  const antispamOptions = readAntispamConfig(env).options;
-  const interceptorOptions = readInterceptorOptions(env);
+export async function startGateway(processEnv: NodeJS.ProcessEnv): Promise<RunningGateway> {
+  const env = withGatewayDefaults(processEnv);
+  const [controlPlaneOptions, antivirusOptions, antispamOptions, interceptorOptions] = readAll([
+    () => readControlPlaneOptions(env),
+    () => readAntivirusOptions(env),
+    () => readAntispamConfig(env).options,
+    () => readInterceptorOptions(env),
+  ] as const);
   const logger = createLogger('gateway', controlPlaneOptions.logLevel);
   const bus = await createBus(interceptorOptions.bus, logger);
 
@@ -80,4 +84,44 @@ export async function startGateway(env: NodeJS.ProcessEnv): Promise<RunningGatew
     ].join('\n'),
   );
   return { logger, services, stop };
+}
+
+/**
+ * Points the services of this process at each other: unless set, the control plane address
+ * and the components its integrity monitor checks follow the gRPC ports of this gateway, so a
+ * second gateway on other ports never watches or reports the first one.
+ */
+function withGatewayDefaults(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const bindHost = env['MAILSHIELD_BIND_HOST'] ?? '127.0.0.1';
+  const host =
+    bindHost === '0.0.0.0' || bindHost === '::' || bindHost === '' ? '127.0.0.1' : bindHost;
+  const address = (variable: string, fallback: number) =>
+    formatHostPort({ host, port: Number(env[variable] || fallback) });
+  return {
+    MAILSHIELD_CONTROL_PLANE_ADDRESS: address('MAILSHIELD_CONTROL_PLANE_GRPC_PORT', 50050),
+    MAILSHIELD_COMPONENTS: [
+      `interceptor=${address('MAILSHIELD_INTERCEPTOR_GRPC_PORT', 50051)}`,
+      `antivirus=${address('MAILSHIELD_ANTIVIRUS_GRPC_PORT', 50052)}`,
+      `antispam=${address('MAILSHIELD_ANTISPAM_GRPC_PORT', 50053)}`,
+    ].join(','),
+    ...env,
+  };
+}
+
+type Readers<T extends readonly unknown[]> = { readonly [K in keyof T]: () => T[K] };
+
+/** Runs every options reader and throws one ConfigError that lists the problems of all. */
+function readAll<T extends readonly unknown[]>(readers: Readers<T>): T {
+  const problems = new Set<string>();
+  const results = readers.map((read) => {
+    try {
+      return read();
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      for (const problem of err.problems) problems.add(problem);
+      return undefined;
+    }
+  });
+  if (problems.size > 0) throw new ConfigError([...problems]);
+  return results as unknown as T;
 }

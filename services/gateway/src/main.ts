@@ -17,7 +17,10 @@ async function main(): Promise<void> {
     gateway
       .stop()
       .then(() => shutdownTracing())
-      .then(() => process.exit(0))
+      .then(() => {
+        gateway.logger.info({ event: 'gateway.stopped' }, 'gateway stopped');
+        process.exit(0);
+      })
       .catch((err: unknown) => {
         gateway.logger.error(
           { err, event: 'gateway.stop_failed' },

@@ -1,11 +1,8 @@
+import { removeHeaderFields } from '@mailshield/common';
 import type { AntispamPolicy } from '@mailshield/proto/policy';
 import type { ScoreResult } from '../engine/engine.js';
 import type { SpamStatus } from '../engine/status.js';
-import {
-  formatFoldedField,
-  prependFormattedFields,
-  removeHeaderFields,
-} from '../mail/header-fields.js';
+import { formatFoldedField, prependFormattedFields } from '../mail/header-fields.js';
 
 /** Header fields this stage writes; copies that arrive with a message are removed first. */
 export const SPAM_HEADER_NAMES = [

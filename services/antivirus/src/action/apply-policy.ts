@@ -1,4 +1,4 @@
-import { defaultPolicy, prependHeaders } from '@mailshield/common';
+import { defaultPolicy, prependHeaders, removeHeaderFields } from '@mailshield/common';
 import { Disposition, QueueMode } from '@mailshield/proto/message';
 import { VirusAction, type AntivirusPolicy } from '@mailshield/proto/policy';
 import { deterministicReasons } from '../errors.js';
@@ -37,7 +37,14 @@ export async function applyPolicy(
   scan: MessageScan,
   context: PolicyContext,
 ): Promise<ActionPlan> {
-  if (scan.status === 'clean') return plan('deliver', Disposition.DISPOSITION_DELIVER, raw);
+  // A sender must not be able to pass its own verdict header on to the recipient.
+  if (scan.status === 'clean') {
+    return plan(
+      'deliver',
+      Disposition.DISPOSITION_DELIVER,
+      removeHeaderFields(raw, [VIRUS_HEADER]),
+    );
+  }
   const action = actionFor(context.policy, scan.status);
   const summary = summaryOf(scan);
   switch (action) {
@@ -45,7 +52,7 @@ export async function applyPolicy(
       return plan(
         'skip',
         Disposition.DISPOSITION_DELIVER,
-        prependHeaders(raw, [[VIRUS_HEADER, summary]]),
+        prependHeaders(removeHeaderFields(raw, [VIRUS_HEADER]), [[VIRUS_HEADER, summary]]),
       );
     case VirusAction.VIRUS_ACTION_DELETE_OBJECT:
       return (await deleteObjects(raw, scan, context, summary)) ?? deleteMessage(raw);
@@ -148,6 +155,8 @@ async function deleteObjects(
     return tempfail(raw, check, context.queueMode);
   }
   if (check.status !== 'clean') return undefined;
-  const out = prependHeaders(replaced, [[VIRUS_HEADER, summary]]);
+  const out = prependHeaders(removeHeaderFields(replaced, [VIRUS_HEADER]), [
+    [VIRUS_HEADER, summary],
+  ]);
   return { ...plan('delete_object', Disposition.DISPOSITION_DELIVER, out), needsBackup: true };
 }

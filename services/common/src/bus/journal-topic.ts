@@ -30,7 +30,8 @@ export class JournalTopic extends EventEmitter<{ appended: [] }> {
   private writer: FileHandle | undefined;
   private queue: { frames: Buffer[]; resolve: () => void; reject: (err: unknown) => void }[] = [];
   private isWriting = false;
-  private readonly readers = new Map<string, FileHandle>();
+  /** Read handles by segment path; promises, so two readers racing to open one share it. */
+  private readonly readers = new Map<string, Promise<FileHandle>>();
 
   constructor(
     readonly dir: string,
@@ -157,7 +158,7 @@ export class JournalTopic extends EventEmitter<{ appended: [] }> {
       const first = this.segments[0]!;
       if (first.base + first.size > offset) return;
       this.segments.shift();
-      await this.readers.get(first.path)?.close();
+      await (await this.readers.get(first.path))?.close();
       this.readers.delete(first.path);
       await rm(first.path, { force: true });
     }
@@ -166,7 +167,7 @@ export class JournalTopic extends EventEmitter<{ appended: [] }> {
   async close(): Promise<void> {
     while (this.isWriting) await new Promise((resolve) => setTimeout(resolve, 5));
     await this.writer?.close();
-    for (const handle of this.readers.values()) await handle.close();
+    for (const handle of this.readers.values()) await (await handle).close();
     this.readers.clear();
   }
 
@@ -181,10 +182,10 @@ export class JournalTopic extends EventEmitter<{ appended: [] }> {
     return undefined;
   }
 
-  private async reader(segment: Segment): Promise<FileHandle> {
+  private reader(segment: Segment): Promise<FileHandle> {
     let handle = this.readers.get(segment.path);
     if (handle === undefined) {
-      handle = await open(segment.path, 'r');
+      handle = open(segment.path, 'r');
       this.readers.set(segment.path, handle);
     }
     return handle;

@@ -69,4 +69,31 @@ export function tagSubject(raw: Buffer, tag: string): Buffer {
   ]);
 }
 
+/**
+ * Returns a copy of `raw` without the header fields named in `names` (case-insensitive),
+ * continuation lines included. The body bytes are copied unchanged.
+ */
+export function removeHeaderFields(raw: Buffer, names: readonly string[]): Buffer {
+  const end = headerEnd(raw);
+  const lower = new Set(names.map((name) => name.toLowerCase()));
+  const kept: Buffer[] = [];
+  let isDropping = false;
+  let start = 0;
+  while (start < end) {
+    const newline = raw.indexOf(0x0a, start);
+    const lineEnd = newline === -1 || newline >= end ? end : newline + 1;
+    const line = raw.subarray(start, lineEnd);
+    const isContinuation = line[0] === 0x20 || line[0] === 0x09;
+    if (!isContinuation) {
+      const colon = line.indexOf(0x3a);
+      const name = colon > 0 ? line.subarray(0, colon).toString('latin1').trim().toLowerCase() : '';
+      isDropping = lower.has(name);
+    }
+    if (!isDropping) kept.push(line);
+    start = lineEnd;
+  }
+  if (kept.length === 0 || kept.reduce((sum, line) => sum + line.length, 0) === end) return raw;
+  return Buffer.concat([...kept, raw.subarray(end)]);
+}
+
 export { CRLF };

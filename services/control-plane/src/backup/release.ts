@@ -1,4 +1,4 @@
-import { encodeRecord, Topics, type MessageBus } from '@mailshield/common';
+import { encodeRecord, prependHeaders, Topics, type MessageBus } from '@mailshield/common';
 import {
   Disposition,
   RecordKind,
@@ -13,7 +13,8 @@ import { isMailAddress } from '../policy/names.js';
 import type { BackupStore, StoredBackup } from './backup-store.js';
 
 /**
- * Builds the record that sends a backed-up message through delivery: the original bytes,
+ * Builds the record that sends a backed-up message through delivery: the original bytes
+ * behind an `X-Mailshield-Released` header, so the recipient can tell the message was held,
  * disposition DELIVER, and one more outcome saying who released it.
  */
 export function buildReleaseRecord(
@@ -38,6 +39,9 @@ export function buildReleaseRecord(
   };
   return {
     ...backup.record,
+    raw: prependHeaders(backup.record.raw, [
+      ['X-Mailshield-Released', `${at.toISOString()}; status=${backup.summary.status}`],
+    ]),
     kind: RecordKind.RECORD_KIND_RELEASE,
     disposition: Disposition.DISPOSITION_DELIVER,
     reply: '',

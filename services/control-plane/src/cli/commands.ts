@@ -192,13 +192,15 @@ async function runBackupShow(context: CommandContext): Promise<void> {
   if (context.values['raw'] === true) return context.write(entry.record?.raw ?? Buffer.alloc(0));
   if (context.isJson) return context.print(JSON.stringify(BackupEntry.toJSON(entry), null, 2));
   context.print(formatKeyValues(BackupSummary.toJSON(entry.summary!)));
-  const outcomes = (entry.record?.outcomes ?? []).map((outcome) => [
+  // The outcome that caused the backup comes last: it says why the message was removed.
+  const acting = entry.outcome === undefined ? [] : [entry.outcome];
+  const outcomes = [...(entry.record?.outcomes ?? []), ...acting].map((outcome) => [
     stageToJSON(outcome.stage),
     outcome.scanner,
     outcome.status,
     outcome.action,
     outcome.reason,
-    outcome.findings.map((finding) => finding.name).join(', '),
+    outcome.findings.map((finding) => `${finding.name} (${finding.object})`).join(', '),
   ]);
   context.print(
     `\n${formatTable(['STAGE', 'SCANNER', 'STATUS', 'ACTION', 'REASON', 'FINDINGS'], outcomes)}`,

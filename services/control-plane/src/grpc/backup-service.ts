@@ -78,7 +78,8 @@ export function backupService(deps: BackupServiceDeps): UntypedServiceImplementa
             event: 'backup.released',
             mail_id: request.id,
             actor: request.actor,
-            recipients: request.recipients.length,
+            to: request.recipients.length === 0 ? 'original recipients' : 'other recipients',
+            other_recipients: request.recipients.length,
           },
           'message released from backup',
         );

@@ -16,6 +16,9 @@ import type { InterceptorMetrics } from '../metrics.js';
 import { readMessage } from './data-reader.js';
 import { installReplyPatch, observeReplies } from './smtp-reply-patch.js';
 
+/** Recipients accepted in one message: the least RFC 5321 lets a server take. */
+const MAX_RECIPIENTS = 100;
+
 export interface SmtpListenerOptions {
   host: string;
   port: number;
@@ -187,13 +190,27 @@ export class SmtpListener {
   }
 
   private checkRecipient(address: SMTPServerAddress, session: SMTPServerSession): Error | null {
-    if (this.rules.mayRelay(session.remoteAddress, address.address)) return null;
+    // RFC 5321 section 4.5.3.1.8: a server must take at least 100 recipients; more get 452.
+    if (session.envelope.rcptTo.length >= MAX_RECIPIENTS) {
+      return new SmtpReplyError(
+        452,
+        `4.5.3 Too many recipients; at most ${MAX_RECIPIENTS} per message`,
+      );
+    }
+    const refusal = this.rules.refusalOf(session.remoteAddress, address.address);
+    if (refusal === undefined) return null;
     this.deps.metrics.relayDenied.inc();
     const domain = toHeaderToken(domainOf(address.address)) || address.address;
     this.deps.logger.info(
-      { event: 'smtp.relay_denied', smtp_session_id: session.id, domain },
+      { event: 'smtp.relay_denied', smtp_session_id: session.id, domain, reason: refusal },
       'relaying denied',
     );
+    if (refusal === 'routing') {
+      return new SmtpReplyError(
+        550,
+        '5.7.1 Source routing in the local part (%, ! or @) is not accepted',
+      );
+    }
     return new SmtpReplyError(550, `5.7.1 Relaying denied for <${domain}>`);
   }
 

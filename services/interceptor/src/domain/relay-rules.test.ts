@@ -12,7 +12,6 @@ test('relay rules match domains exactly and case-insensitively', () => {
   assert.equal(rules.mayRelay('192.0.2.1', 'a@xn--bcher-kva.example'), true);
   assert.equal(rules.mayRelay('192.0.2.1', 'a@sub.example.com'), false);
   assert.equal(rules.mayRelay('192.0.2.1', 'a@example.com.evil.example'), false);
-  assert.equal(rules.mayRelay('192.0.2.1', 'postmaster'), false);
 });
 
 test('relay rules match trusted networks in both families', () => {
@@ -29,4 +28,19 @@ test('relay rules match trusted networks in both families', () => {
   assert.equal(rules.isTrustedClient('192.0.2.7'), true);
   assert.equal(rules.isTrustedClient('192.0.2.8'), false);
   assert.equal(rules.mayRelay('10.9.9.9', 'anyone@example.net'), true);
+});
+
+test('relay rules accept the domainless postmaster', () => {
+  const rules = new RelayRules({ relayDomains: ['example.com'], trustedNetworks: [] });
+  assert.equal(rules.refusalOf('192.0.2.1', 'postmaster'), undefined);
+  assert.equal(rules.refusalOf('192.0.2.1', 'PostMaster'), undefined);
+  assert.equal(rules.refusalOf('192.0.2.1', 'webmaster'), 'relay');
+});
+
+test('relay rules refuse source routes in the local part', () => {
+  const rules = new RelayRules({ relayDomains: ['example.com'], trustedNetworks: ['10.0.0.0/8'] });
+  assert.equal(rules.refusalOf('192.0.2.1', 'user%evil.test@example.com'), 'routing');
+  assert.equal(rules.refusalOf('192.0.2.1', 'evil.test!user@example.com'), 'routing');
+  assert.equal(rules.refusalOf('192.0.2.1', '"user@evil.test"@example.com'), 'routing');
+  assert.equal(rules.refusalOf('10.1.2.3', 'user%evil.test@example.com'), undefined);
 });

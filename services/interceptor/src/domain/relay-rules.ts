@@ -29,7 +29,21 @@ export class RelayRules {
   }
 
   mayRelay(clientAddress: string, recipient: string): boolean {
-    return this.isTrustedClient(clientAddress) || this.isRelayDomain(domainOf(recipient));
+    return this.refusalOf(clientAddress, recipient) === undefined;
+  }
+
+  /**
+   * Why a recipient is refused, or undefined when it is accepted. A trusted client may send
+   * anywhere. From other clients, a local part with `%`, `!` or `@` is refused because a next
+   * hop that honours such source routes would relay the message onward; the domainless
+   * `postmaster` is accepted, as RFC 5321 section 4.5.1 requires.
+   */
+  refusalOf(clientAddress: string, recipient: string): 'routing' | 'relay' | undefined {
+    if (this.isTrustedClient(clientAddress)) return undefined;
+    const at = recipient.lastIndexOf('@');
+    if (at === -1) return recipient.toLowerCase() === 'postmaster' ? undefined : 'relay';
+    if (/[%!@]/.test(recipient.slice(0, at))) return 'routing';
+    return this.isRelayDomain(recipient.slice(at + 1)) ? undefined : 'relay';
   }
 }
 

@@ -101,6 +101,15 @@ test('SKIP adds the header and keeps the body', { skip }, async () => {
   assert.ok(out.traceContext['traceparent']?.includes(outcome.traceId));
 });
 
+test('inbound verdict header is removed', { skip }, async () => {
+  const { bus, context } = contextWith(undefined, fixedPolicy({}));
+  const clean = mailWithAttachment('notes.txt', Buffer.from(`meeting notes ${Date.now()}\n`));
+  const forged = Buffer.concat([Buffer.from('X-Mailshield-Virus: clean\r\n'), clean]);
+  const out = Buffer.from((await runOne(messageRecord(forged), context, bus)).raw);
+  assert.equal(getHeader(out, 'X-Mailshield-Virus'), undefined);
+  assert.ok(out.equals(clean));
+});
+
 test('DELETE_OBJECT replaces only the infected part', { skip }, async () => {
   const { bus, backup, context } = contextWith(
     undefined,

@@ -144,11 +144,17 @@ describe('pipeline on Kafka and PostgreSQL', { timeout: 900_000 }, () => {
     const isDelivered = await waitFor(
       () =>
         pipeline.sink.messages.some(
-          (m) => m.to.includes('admin@example.com') && m.raw.equals(original.raw),
+          (m) =>
+            m.to.includes('admin@example.com') &&
+            m.raw.subarray(m.raw.length - original.raw.length).equals(original.raw) &&
+            getHeader(m.raw, 'X-Mailshield-Released') !== undefined,
         ),
       60_000,
     );
-    assert.ok(isDelivered, 'the released message did not reach the next hop unchanged');
+    assert.ok(
+      isDelivered,
+      'the released message did not reach the next hop unchanged, behind a release header',
+    );
     const released = (await pipeline.listBackups()).find((entry) => entry.id === infected.id);
     assert.ok(released?.releasedAt instanceof Date, 'the release was not recorded');
   });

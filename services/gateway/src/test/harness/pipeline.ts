@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentials, type ServiceError } from '@grpc/grpc-js';
@@ -127,6 +127,10 @@ export class Pipeline {
     this.backup?.close();
     for (const service of [...this.processes.values()].reverse()) await service.stop('SIGTERM');
     await this.sink.stop();
+    // The state folder holds the service logs; MAILSHIELD_KEEP_TEST_STATE keeps it to read them.
+    if ((process.env['MAILSHIELD_KEEP_TEST_STATE'] ?? '') === '') {
+      await rm(this.stateDir, { recursive: true, force: true });
+    }
   }
 
   getPolicy(): Promise<Policy> {

@@ -44,6 +44,31 @@ describe('relay control from an untrusted client', () => {
     talk.close();
   });
 
+  test('source route in the local part is refused', async () => {
+    const talk = await session(interceptor.smtpPort);
+    await talk.command('MAIL FROM:<sender@example.org>');
+    assert.match(await talk.command('RCPT TO:<user%evil.test@example.com>'), /^550 5\.7\.1 /);
+    assert.match(await talk.command('RCPT TO:<evil.test!user@example.com>'), /^550 5\.7\.1 /);
+    talk.close();
+  });
+
+  test('domainless postmaster is accepted', async () => {
+    const talk = await session(interceptor.smtpPort);
+    await talk.command('MAIL FROM:<sender@example.org>');
+    assert.match(await talk.command('RCPT TO:<Postmaster>'), /^250 2\.1\.5 /);
+    talk.close();
+  });
+
+  test('recipient 101 gets 452 4.5.3', async () => {
+    const talk = await session(interceptor.smtpPort);
+    await talk.command('MAIL FROM:<sender@example.org>');
+    for (let i = 0; i < 100; i += 1) {
+      assert.match(await talk.command(`RCPT TO:<user${i}@example.com>`), /^250 /);
+    }
+    assert.match(await talk.command('RCPT TO:<user100@example.com>'), /^452 4\.5\.3 /);
+    talk.close();
+  });
+
   test('null and malformed recipients get 501 5.1.3', async () => {
     const talk = await session(interceptor.smtpPort);
     await talk.command('MAIL FROM:<sender@example.org>');
