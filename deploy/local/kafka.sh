@@ -36,7 +36,7 @@ out_file="$log_dir/kafka.out"
 port="$MAILSHIELD_KAFKA_PORT"
 controller_port="$MAILSHIELD_KAFKA_CONTROLLER_PORT"
 partitions="$MAILSHIELD_KAFKA_PARTITIONS"
-topics=(mailshield.inbound mailshield.scanned mailshield.verdicts)
+topics=(mailshield.inbound mailshield.scanned mailshield.verdicts mailshield.delivery-retry)
 # Records carry whole messages, so the broker and topic size limits are 32 MiB.
 # Producers and consumers have to raise their own limits to match.
 max_record_bytes=33554432

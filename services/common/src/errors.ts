@@ -66,3 +66,23 @@ export class ConfigError extends MailshieldError {
     );
   }
 }
+
+/** Longest wait a timer can take: Node fires a longer `setTimeout` at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * Thrown by a bus batch handler whose records are not due yet. Every bus then commits
+ * nothing, logs no failure, waits `delayMs` (a Kafka consumer keeps heartbeating meanwhile)
+ * and offers the same records again, so records that were already handled in the batch come
+ * again too.
+ */
+export class RetryLaterError extends MailshieldError {
+  override readonly name = 'RetryLaterError';
+  /** Wait before the records are offered again, in ms, clamped to what a timer can take. */
+  readonly delayMs: number;
+
+  constructor(delayMs: number, message = `records not due yet; offered again in ${delayMs} ms`) {
+    super('BUS_RETRY_LATER', message, GrpcStatus.UNAVAILABLE, true);
+    this.delayMs = Number.isFinite(delayMs) ? Math.min(Math.max(0, delayMs), MAX_TIMER_MS) : 0;
+  }
+}

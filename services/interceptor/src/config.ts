@@ -26,10 +26,23 @@ export interface InterceptorOptions extends CommonOptions {
   /** Verify the next hop's STARTTLS certificate. Default true. */
   nextHopVerifyTls: boolean;
   /**
-   * How long one delivery attempt keeps retrying a next hop that is down or replies 4xx before
-   * the batch is handed back to the bus (which offers it again), in seconds. Default 60.
+   * How long one delivery attempt keeps retrying a next hop that is down or replies 4xx, in
+   * seconds, before the recipients still pending go to the delivery-retry topic. The consumer
+   * of that partition waits meanwhile, so keep it short. 0: one try only. Default 5.
    */
   nextHopRetrySeconds: number;
+  /**
+   * Wait between two delivery attempts of a deferred message, in seconds
+   * (MAILSHIELD_DELIVERY_RETRY_DELAY_SECONDS). Fixed, so the delivery-retry topic stays in due
+   * order. Default 300.
+   */
+  deliveryRetryDelaySeconds: number;
+  /**
+   * Age at which the interceptor gives up on a deferred message and stores it in Backup as
+   * expired, in seconds from its reception, or from its release for a released message
+   * (MAILSHIELD_DELIVERY_MAX_AGE_SECONDS). Default 432000 (5 days).
+   */
+  deliveryMaxAgeSeconds: number;
   /** Folder for .eml files when there is no next hop. Default <stateDir>/delivered. */
   deliveryDir: string;
   /** Port of the gRPC health server (MAILSHIELD_INTERCEPTOR_GRPC_PORT). Default 50051. */
@@ -63,7 +76,9 @@ export function readInterceptorOptions(env: NodeJS.ProcessEnv = process.env): In
     drainSeconds: reader.number('MAILSHIELD_SMTP_DRAIN_SECONDS', 20),
     nextHop: reader.optionalAddress('MAILSHIELD_NEXT_HOP'),
     nextHopVerifyTls: reader.boolean('MAILSHIELD_NEXT_HOP_TLS_VERIFY', true),
-    nextHopRetrySeconds: reader.number('MAILSHIELD_NEXT_HOP_RETRY_SECONDS', 60, 1),
+    nextHopRetrySeconds: reader.number('MAILSHIELD_NEXT_HOP_RETRY_SECONDS', 5, 0),
+    deliveryRetryDelaySeconds: reader.number('MAILSHIELD_DELIVERY_RETRY_DELAY_SECONDS', 300, 1),
+    deliveryMaxAgeSeconds: reader.number('MAILSHIELD_DELIVERY_MAX_AGE_SECONDS', 5 * 86_400, 1),
     deliveryDir: resolve(reader.string('MAILSHIELD_DELIVERY_DIR', join(stateDir, 'delivered'))),
     grpcPort: reader.integer('MAILSHIELD_INTERCEPTOR_GRPC_PORT', 50051, 0, 65535),
     metricsPort: reader.integer('MAILSHIELD_INTERCEPTOR_METRICS_PORT', 9101, 0, 65535),

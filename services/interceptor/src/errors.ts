@@ -9,7 +9,10 @@ import { MailshieldError, UnavailableError } from '@mailshield/common';
  * | INTERCEPTOR_VERDICT_TIMEOUT         | a before-queue session got no verdict in time and replied 451  |
  * | INTERCEPTOR_NEXT_HOP_UNAVAILABLE    | the next hop could not be reached; delivery retries            |
  * | INTERCEPTOR_NEXT_HOP_DEFERRED       | the next hop replied 4xx to some recipients; delivery retries  |
- * | INTERCEPTOR_NEXT_HOP_REJECTED       | the next hop replied 5xx; the message is recorded as bounced   |
+ * | INTERCEPTOR_NEXT_HOP_REJECTED       | the next hop replied 5xx; the message is stored in Backup      |
+ * | INTERCEPTOR_DELIVERY_EXPIRED        | recipients stayed deferred past the maximum age; into Backup   |
+ * | INTERCEPTOR_BACKUP_FAILED           | Backup.Store failed; the record is offered again               |
+ * | INTERCEPTOR_RETRY_PUBLISH_FAILED    | a delivery-retry record was not written; offered again         |
  * | INTERCEPTOR_TEMPFAIL_AFTER_QUEUE    | an after-queue verdict said TEMPFAIL, which stages must retry  |
  * | INTERCEPTOR_UNDECODABLE_RECORD      | a verdict-topic record is not a MessageRecord; it is skipped   |
  * | INTERCEPTOR_INVALID_TRUSTED_NETWORK | a trusted network of the policy is not a valid CIDR; ignored   |
@@ -20,15 +23,25 @@ export const InterceptorErrorCode = {
   nextHopUnavailable: 'INTERCEPTOR_NEXT_HOP_UNAVAILABLE',
   nextHopDeferred: 'INTERCEPTOR_NEXT_HOP_DEFERRED',
   nextHopRejected: 'INTERCEPTOR_NEXT_HOP_REJECTED',
+  deliveryExpired: 'INTERCEPTOR_DELIVERY_EXPIRED',
+  backupFailed: 'INTERCEPTOR_BACKUP_FAILED',
+  retryPublishFailed: 'INTERCEPTOR_RETRY_PUBLISH_FAILED',
   tempfailAfterQueue: 'INTERCEPTOR_TEMPFAIL_AFTER_QUEUE',
   undecodableRecord: 'INTERCEPTOR_UNDECODABLE_RECORD',
   invalidTrustedNetwork: 'INTERCEPTOR_INVALID_TRUSTED_NETWORK',
 } as const;
 
-/** The next hop is down or deferred the message; the delivery batch is offered again later. */
-export class NextHopUnavailableError extends UnavailableError {
+/** Backup.Store failed, so a bounced or expired message cannot be let go yet. */
+export class BackupFailedError extends UnavailableError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(InterceptorErrorCode.nextHopUnavailable, message, options);
+    super(InterceptorErrorCode.backupFailed, message, options);
+  }
+}
+
+/** The copy of a deferred message could not be written to the delivery-retry topic. */
+export class RetryPublishFailedError extends UnavailableError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(InterceptorErrorCode.retryPublishFailed, message, options);
   }
 }
 

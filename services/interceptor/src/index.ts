@@ -11,6 +11,7 @@ import {
   type ServiceDeps,
 } from '@mailshield/common';
 import type { Registry } from 'prom-client';
+import { GrpcBackupStore, type BackupStore } from './adapters/backup-store.js';
 import { DeliveryLedger } from './adapters/delivery-ledger.js';
 import type { Deliverer } from './adapters/deliverer.js';
 import { EmlDeliverer } from './adapters/eml-deliverer.js';
@@ -18,15 +19,22 @@ import { SmtpDeliverer } from './adapters/smtp-deliverer.js';
 import { SmtpListener } from './adapters/smtp-listener.js';
 import { startVerdictListener } from './adapters/verdict-listener.js';
 import type { InterceptorOptions } from './config.js';
+import type { RetrySchedule } from './domain/delivery-retry.js';
 import { DeliveryHandler } from './handlers/delivery.js';
+import { DeliveryRetryHandler } from './handlers/delivery-retry.js';
+import { DeliverySender } from './handlers/delivery-sender.js';
 import { EndOfDataHandler } from './handlers/end-of-data.js';
 import { VerdictWaiter } from './handlers/verdict-waiter.js';
 import { createInterceptorMetrics, type InterceptorMetrics } from './metrics.js';
 
 export { readInterceptorOptions, type InterceptorOptions } from './config.js';
+export type { BackupStore } from './adapters/backup-store.js';
 
 /** Consumer group of the delivery consumer, shared by every interceptor instance. */
 export const DELIVERY_GROUP = 'mailshield-delivery';
+
+/** Consumer group of the delivery-retry consumer, shared by every interceptor instance. */
+export const DELIVERY_RETRY_GROUP = 'mailshield-delivery-retry';
 
 export interface InterceptorDeps extends ServiceDeps {
   /**
@@ -36,6 +44,11 @@ export interface InterceptorDeps extends ServiceDeps {
   policy?: PolicySource;
   /** Registry for the interceptor's metrics. Default: a new one. */
   registry?: Registry;
+  /**
+   * Store for bounced and expired messages. Default: the control plane's Backup.Store at
+   * `options.controlPlane`.
+   */
+  backup?: BackupStore;
 }
 
 type Closer = () => Promise<void> | void;
@@ -55,8 +68,10 @@ export async function startInterceptor(
 ): Promise<RunningService> {
   const { bus, logger } = deps;
   const registry = deps.registry ?? createMetricsRegistry('interceptor');
-  const metrics = createInterceptorMetrics(registry, () =>
-    bus.lag(DELIVERY_GROUP, Topics.verdicts),
+  const metrics = createInterceptorMetrics(
+    registry,
+    () => bus.lag(DELIVERY_GROUP, Topics.verdicts),
+    () => bus.lag(DELIVERY_RETRY_GROUP, Topics.deliveryRetry),
   );
   const closers: Closer[] = [];
   try {
@@ -131,6 +146,10 @@ async function startPolicyWatcher(
   return watcher;
 }
 
+/**
+ * Starts the two delivery consumers: one on the verdict topic and one on the delivery-retry
+ * topic, sharing the ledger, the deliverer and the Backup client.
+ */
 async function startDelivery(
   options: InterceptorOptions,
   deps: InterceptorDeps,
@@ -143,22 +162,53 @@ async function startDelivery(
   );
   await ledger.open();
   closers.push(() => ledger.close());
+  const schedule: RetrySchedule = {
+    delayMs: options.deliveryRetryDelaySeconds * 1000,
+    maxAgeMs: options.deliveryMaxAgeSeconds * 1000,
+  };
+  const sender = createSender(options, deps, metrics, { ledger, schedule }, closers);
+
+  const common = { metrics, logger: deps.logger };
+  const consumers = [
+    {
+      topic: Topics.verdicts,
+      groupId: DELIVERY_GROUP,
+      handleBatch: new DeliveryHandler({ ...common, ledger, sender, instance: options.instance })
+        .handleBatch,
+    },
+    {
+      topic: Topics.deliveryRetry,
+      groupId: DELIVERY_RETRY_GROUP,
+      handleBatch: new DeliveryRetryHandler({ ...common, sender, schedule }).handleBatch,
+    },
+  ];
+  for (const consumer of consumers) {
+    const subscription = await deps.bus.subscribe(consumer);
+    closers.push(() => subscription.stop());
+  }
+  // Runs first at stop: a delivery retrying in process hands its recipients on at once.
+  closers.push(() => sender.stop());
+}
+
+function createSender(
+  options: InterceptorOptions,
+  deps: InterceptorDeps,
+  metrics: InterceptorMetrics,
+  shared: { ledger: DeliveryLedger; schedule: RetrySchedule },
+  closers: Closer[],
+): DeliverySender {
   const deliverer = createDeliverer(options, metrics);
   closers.push(() => deliverer.close());
-  const handler = new DeliveryHandler({
-    ledger,
+  const backup = deps.backup ?? new GrpcBackupStore(options.controlPlane);
+  if (deps.backup === undefined) closers.push(() => backup.close());
+  return new DeliverySender({
+    ...shared,
     deliverer,
+    backup,
+    bus: deps.bus,
     metrics,
-    logger: deps.logger,
     instance: options.instance,
   });
-  const subscription = await deps.bus.subscribe({
-    topic: Topics.verdicts,
-    groupId: DELIVERY_GROUP,
-    handleBatch: handler.handleBatch,
-  });
-  closers.push(() => subscription.stop());
-  closers.push(() => handler.stop());
 }
 
 function createDeliverer(options: InterceptorOptions, metrics: InterceptorMetrics): Deliverer {

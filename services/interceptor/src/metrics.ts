@@ -12,15 +12,20 @@ export interface InterceptorMetrics {
   deliveryDuration: Histogram;
   errors: Counter<'reason'>;
   consumerLag: Gauge;
+  retryQueue: Gauge;
 }
 
+/** Reads a consumer group's lag on each scrape; undefined when the bus cannot tell. */
+export type LagReader = () => Promise<number | undefined>;
+
 /**
- * Registers the interceptor's metrics. `readLag` is called on each scrape for the delivery
- * consumer's lag; it returns undefined when the bus cannot tell.
+ * Registers the interceptor's metrics. `readLag` reads the delivery consumer's lag on the
+ * verdict topic, `readRetryLag` the retry consumer's lag on the delivery-retry topic.
  */
 export function createInterceptorMetrics(
   registry: Registry,
-  readLag: () => Promise<number | undefined>,
+  readLag: LagReader,
+  readRetryLag: LagReader,
 ): InterceptorMetrics {
   const registers = [registry];
   const latencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -61,13 +66,16 @@ export function createInterceptorMetrics(
     }),
     deliveries: new Counter({
       name: 'mailshield_interceptor_deliveries_total',
-      help: 'Delivery decisions, by result (delivered, dropped, held, bounced, skipped_duplicate).',
+      help:
+        'Delivery decisions, by result: delivered, bounced, deferred (handed to the retry topic), ' +
+        'expired, dropped, held, skipped_duplicate. An attempt with recipients in several ' +
+        'results counts once in each.',
       labelNames: ['result'],
       registers,
     }),
     deliveryDuration: new Histogram({
       name: 'mailshield_interceptor_delivery_duration_seconds',
-      help: 'Time to hand one message to the next hop or to write its .eml file, retries included.',
+      help: 'Time of one delivery attempt to the next hop or to the .eml folder, in-process retries included.',
       buckets: latencyBuckets,
       registers,
     }),
@@ -83,6 +91,15 @@ export function createInterceptorMetrics(
       registers,
       async collect() {
         const lag = await readLag();
+        if (lag !== undefined) this.set(lag);
+      },
+    }),
+    retryQueue: new Gauge({
+      name: 'mailshield_interceptor_retry_queue_records',
+      help: 'Deferred messages waiting in the delivery-retry topic for their next attempt.',
+      registers,
+      async collect() {
+        const lag = await readRetryLag();
         if (lag !== undefined) this.set(lag);
       },
     }),

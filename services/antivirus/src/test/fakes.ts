@@ -55,5 +55,8 @@ export function messageRecord(
     sessionInstance: 'interceptor-test',
     reply: '',
     deliverTo: [],
+    deliveryAttempts: 0,
+    deliverAfter: undefined,
+    deliveryKey: '',
   };
 }

@@ -4,7 +4,10 @@ import { mkdtemp, open, readdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
+import { Writable } from 'node:stream';
 import { Kafka, logLevel } from 'kafkajs';
+import { pino } from 'pino';
+import { RetryLaterError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { createBus, type BusOptions } from './create-bus.js';
 import type { ConsumedRecord, MessageBus } from './types.js';
@@ -35,6 +38,23 @@ function collect(bus: MessageBus, topic: string, groupId: string, keys: string[]
     },
   });
   return { seen, finished, subscription };
+}
+
+/** Returns a logger that keeps every line it writes, parsed, so a test can check what was logged. */
+function capturingLogger(): {
+  logger: ReturnType<typeof createLogger>;
+  lines: { event?: string }[];
+} {
+  const lines: { event?: string }[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (line !== '') lines.push(JSON.parse(line) as { event?: string });
+      }
+      callback();
+    },
+  });
+  return { logger: pino({ level: 'debug' }, stream), lines };
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -86,6 +106,61 @@ function contract(
       await bus.publish(topic, [{ key, value: Buffer.from('x'), headers: {} }]);
       await withTimeout(reader.finished, 30_000, 'the retried record');
       assert.ok(reader.seen.some((r) => r.key === key));
+    });
+
+    test('offers the same records again after RetryLaterError', async (t) => {
+      const { logger: capturing, lines } = capturingLogger();
+      const bus = await createBus(await makeOptions(), capturing);
+      t.after(() => bus.close());
+      const key = `later-${randomUUID()}`;
+      const offers: { at: number; offsets: string[] }[] = [];
+      let done!: () => void;
+      const finished = new Promise<void>((resolve) => (done = resolve));
+      await bus.subscribe({
+        topic,
+        groupId: `g-${randomUUID()}`,
+        handleBatch: async (records) => {
+          const mine = records.filter((consumed) => consumed.key === key);
+          if (mine.length === 0) return;
+          offers.push({ at: Date.now(), offsets: mine.map((consumed) => consumed.offset) });
+          if (offers.length === 1) throw new RetryLaterError(1500);
+          done();
+        },
+      });
+      await bus.publish(topic, [{ key, value: Buffer.from('x'), headers: {} }]);
+      await withTimeout(finished, 30_000, 'the record offered again');
+      assert.equal(offers.length, 2);
+      assert.deepEqual(offers[1]!.offsets, offers[0]!.offsets);
+      const waitedMs = offers[1]!.at - offers[0]!.at;
+      assert.ok(waitedMs >= 1400, `offered again after ${waitedMs} ms`);
+      assert.ok(
+        !lines.some((line) => line.event === 'bus.handler_failed'),
+        'a RetryLaterError was logged as a handler failure',
+      );
+    });
+
+    test('close ends the wait of a RetryLaterError', async () => {
+      const bus = await createBus(await makeOptions(), logger);
+      const key = `wait-${randomUUID()}`;
+      let offers = 0;
+      let offered!: () => void;
+      const firstOffer = new Promise<void>((resolve) => (offered = resolve));
+      await bus.subscribe({
+        topic,
+        groupId: `g-${randomUUID()}`,
+        handleBatch: async (records) => {
+          if (!records.some((consumed) => consumed.key === key)) return;
+          offers += 1;
+          offered();
+          throw new RetryLaterError(120_000);
+        },
+      });
+      await bus.publish(topic, [{ key, value: Buffer.from('x'), headers: {} }]);
+      await withTimeout(firstOffer, 30_000, 'the first offer');
+      const started = Date.now();
+      await withTimeout(bus.close(), 10_000, 'the bus to close');
+      assert.ok(Date.now() - started < 5000, `close took ${Date.now() - started} ms`);
+      assert.equal(offers, 1);
     });
 
     test('resumes a group after its committed offset', async () => {

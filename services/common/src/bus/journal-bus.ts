@@ -1,5 +1,6 @@
 import { mkdir, open, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { RetryLaterError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { JournalTopic } from './journal-topic.js';
 import type {
@@ -77,8 +78,19 @@ export class JournalBus implements MessageBus {
     let position = saved ?? (options.fromLatest === true ? topic.end : topic.start);
     let isRunning = true;
     let wake: (() => void) | undefined;
+    let endPause: (() => void) | undefined;
     const onAppended = () => wake?.();
     topic.on('appended', onAppended);
+    const pause = (ms: number) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(end, ms);
+        function end() {
+          clearTimeout(timer);
+          endPause = undefined;
+          resolve();
+        }
+        endPause = end;
+      });
 
     const loop = async () => {
       let delayMs = 250;
@@ -102,6 +114,19 @@ export class JournalBus implements MessageBus {
           await options.handleBatch(consumed);
           delayMs = 250;
         } catch (err) {
+          if (err instanceof RetryLaterError) {
+            this.logger.debug(
+              {
+                event: 'bus.retry_later',
+                topic: options.topic,
+                group: options.groupId,
+                retry_ms: err.delayMs,
+              },
+              'records not due yet; the batch will be offered again',
+            );
+            await pause(err.delayMs);
+            continue;
+          }
           this.logger.warn(
             {
               err,
@@ -112,7 +137,7 @@ export class JournalBus implements MessageBus {
             },
             'batch handler failed; the batch will be offered again',
           );
-          await new Promise((resolve) => setTimeout(resolve, delayMs));
+          await pause(delayMs);
           delayMs = Math.min(delayMs * 2, 10_000);
           continue;
         }
@@ -133,6 +158,7 @@ export class JournalBus implements MessageBus {
       stop: async () => {
         isRunning = false;
         wake?.();
+        endPause?.();
         topic.off('appended', onAppended);
         await running;
         this.subscriptions.delete(subscription);

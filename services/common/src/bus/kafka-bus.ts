@@ -8,6 +8,7 @@ import {
   type LogEntry,
   type Producer,
 } from 'kafkajs';
+import { RetryLaterError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { Topics } from './topics.js';
 import type {
@@ -198,39 +199,52 @@ export class KafkaBus implements MessageBus {
     };
   }
 
-  /** Runs the handler until it succeeds; false when the consumer stopped or lost the partition. */
+  /**
+   * Runs the handler until it succeeds; false when the consumer stopped or lost the partition.
+   * A failure waits with exponential backoff; a RetryLaterError waits its own delay, unlogged.
+   */
   private async handleWithRetry(
     options: SubscribeOptions,
     records: ConsumedRecord[],
     heartbeat: () => Promise<void>,
     canContinue: () => boolean,
   ): Promise<boolean> {
-    let delayMs = 250;
+    let backoffMs = 250;
     for (;;) {
+      let waitMs: number;
       try {
         await options.handleBatch(records);
         return true;
       } catch (err) {
-        this.logger.warn(
-          {
-            err,
-            event: 'bus.handler_failed',
-            topic: options.topic,
-            group: options.groupId,
-            retry_ms: delayMs,
-          },
-          'batch handler failed; the batch will be offered again',
-        );
+        waitMs = this.retryWait(options, err, backoffMs);
+        if (!(err instanceof RetryLaterError)) backoffMs = Math.min(backoffMs * 2, 10_000);
       }
-      const until = Date.now() + delayMs;
+      // Heartbeats keep the partition assigned while the batch waits, even for minutes.
+      const until = Date.now() + waitMs;
       while (Date.now() < until) {
         if (!canContinue()) return false;
         await heartbeat();
         await new Promise((resolve) => setTimeout(resolve, Math.min(500, until - Date.now())));
       }
       if (!canContinue()) return false;
-      delayMs = Math.min(delayMs * 2, 10_000);
     }
+  }
+
+  /** Logs why the handler threw and returns the wait before the batch comes again, in ms. */
+  private retryWait(options: SubscribeOptions, err: unknown, backoffMs: number): number {
+    const fields = { topic: options.topic, group: options.groupId };
+    if (err instanceof RetryLaterError) {
+      this.logger.debug(
+        { ...fields, event: 'bus.retry_later', retry_ms: err.delayMs },
+        'records not due yet; the batch will be offered again',
+      );
+      return err.delayMs;
+    }
+    this.logger.warn(
+      { ...fields, err, event: 'bus.handler_failed', retry_ms: backoffMs },
+      'batch handler failed; the batch will be offered again',
+    );
+    return backoffMs;
   }
 
   private async deleteGroup(groupId: string): Promise<void> {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { RetryLaterError } from '../errors.js';
 import { MemoryBus } from './memory-bus.js';
 import type { ConsumedRecord } from './types.js';
 
@@ -52,6 +53,46 @@ describe('memory bus', () => {
       ['0', '0', '0'],
     );
     await bus.close();
+  });
+
+  test('waits the delay of a RetryLaterError', async () => {
+    const bus = new MemoryBus({ retryDelayMs: 1 });
+    const offers: { at: number; offsets: string[] }[] = [];
+    await bus.subscribe({
+      topic: 't',
+      groupId: 'g',
+      handleBatch: async (records) => {
+        offers.push({ at: Date.now(), offsets: records.map((consumed) => consumed.offset) });
+        if (offers.length === 1) throw new RetryLaterError(300);
+      },
+    });
+    await bus.publish('t', [record('a'), record('b')]);
+    await waitFor(() => bus.committedOffset('g', 't') === 2, 'the commit');
+    assert.equal(offers.length, 2);
+    assert.deepEqual(offers[1]!.offsets, ['0', '1']);
+    const waitedMs = offers[1]!.at - offers[0]!.at;
+    assert.ok(waitedMs >= 290, `offered again after ${waitedMs} ms`);
+    await bus.close();
+  });
+
+  test('stop ends the wait of a RetryLaterError', async () => {
+    const bus = new MemoryBus();
+    let offers = 0;
+    const subscription = await bus.subscribe({
+      topic: 't',
+      groupId: 'g',
+      handleBatch: async () => {
+        offers += 1;
+        throw new RetryLaterError(60_000);
+      },
+    });
+    await bus.publish('t', [record('a')]);
+    await waitFor(() => offers === 1, 'the first offer');
+    const started = Date.now();
+    await subscription.stop();
+    assert.ok(Date.now() - started < 1000, 'stop waited for the delay');
+    assert.equal(offers, 1);
+    assert.equal(bus.committedOffset('g', 't'), 0);
   });
 
   test('counts lag of a group that has not read', async () => {

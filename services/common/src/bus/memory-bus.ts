@@ -1,3 +1,4 @@
+import { RetryLaterError } from '../errors.js';
 import type {
   BusRecord,
   ConsumedRecord,
@@ -24,6 +25,8 @@ interface ActiveSubscription {
   isStopped: boolean;
   /** Ends the wait of an idle consumer loop. It is set only while the loop waits for records. */
   wake: (() => void) | undefined;
+  /** Ends the pause before a batch is offered again. It is set only during that pause. */
+  endPause: (() => void) | undefined;
   done: Promise<void>;
 }
 
@@ -31,8 +34,9 @@ interface ActiveSubscription {
  * An in-process, non-durable message bus for unit tests. Records live in memory only, so it
  * must never carry mail outside a test. It keeps the consumer contract of the real buses: a
  * group's offset moves only after its handler resolves, and a batch whose handler throws is
- * offered again after `retryDelayMs`. Every topic has one partition (partition 0), and each
- * batch contains every record the group has not committed yet.
+ * offered again after `retryDelayMs`, or after the delay of a `RetryLaterError` it threw.
+ * Every topic has one partition (partition 0), and each batch contains every record the group
+ * has not committed yet.
  */
 export class MemoryBus implements MessageBus {
   readonly kind = 'memory';
@@ -92,6 +96,7 @@ export class MemoryBus implements MessageBus {
       offsetKey: key,
       isStopped: false,
       wake: undefined,
+      endPause: undefined,
       done: Promise.resolve(),
     };
     this.active.add(subscription);
@@ -101,6 +106,7 @@ export class MemoryBus implements MessageBus {
       stop: async () => {
         subscription.isStopped = true;
         subscription.wake?.();
+        subscription.endPause?.();
         await subscription.done;
         this.active.delete(subscription);
       },
@@ -132,6 +138,7 @@ export class MemoryBus implements MessageBus {
     for (const subscription of this.active) {
       subscription.isStopped = true;
       subscription.wake?.();
+      subscription.endPause?.();
     }
     await Promise.all([...this.active].map((subscription) => subscription.done));
     this.active.clear();
@@ -151,8 +158,8 @@ export class MemoryBus implements MessageBus {
       try {
         await options.handleBatch(batch);
         this.committed.set(key, start + batch.length);
-      } catch {
-        await new Promise((resolve) => setTimeout(resolve, this.retryDelayMs));
+      } catch (err) {
+        await pause(subscription, err instanceof RetryLaterError ? err.delayMs : this.retryDelayMs);
       }
     }
   }
@@ -165,6 +172,20 @@ export class MemoryBus implements MessageBus {
     }
     return log;
   }
+}
+
+/** Waits `ms`, or less when the subscription stops. */
+async function pause(subscription: ActiveSubscription, ms: number): Promise<void> {
+  if (subscription.isStopped) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(end, ms);
+    function end() {
+      clearTimeout(timer);
+      resolve();
+    }
+    subscription.endPause = end;
+  });
+  subscription.endPause = undefined;
 }
 
 function offsetKey(groupId: string, topic: string): string {

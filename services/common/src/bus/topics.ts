@@ -9,6 +9,11 @@ export const Topics = {
    * releases from Backup; read by the interceptor's delivery.
    */
   verdicts: 'mailshield.verdicts',
+  /**
+   * Copies of verdict records that the next hop deferred (4xx, unreachable), narrowed to the
+   * recipients still pending and due at `deliver_after`; written and read by the interceptor.
+   */
+  deliveryRetry: 'mailshield.delivery-retry',
 } as const;
 
 export type Topic = (typeof Topics)[keyof typeof Topics];

@@ -76,6 +76,9 @@ export function makeRecord(id: string, subject = 'Quarterly report'): MessageRec
     sessionInstance: 'interceptor-test',
     reply: '',
     deliverTo: [],
+    deliveryAttempts: 0,
+    deliverAfter: undefined,
+    deliveryKey: '',
   };
 }
 

@@ -2,8 +2,6 @@ import type { Logger } from '@mailshield/common';
 
 /** One message to hand on: the envelope and the raw bytes, sent unchanged. */
 export interface DeliveryJob {
-  /** Ledger key of the record; identifies the job across retries of the same record. */
-  key: string;
   messageId: string;
   /** File name for the .eml writer, such as `<id>.eml`. */
   fileName: string;
@@ -13,22 +11,31 @@ export interface DeliveryJob {
   logger: Logger;
 }
 
-export interface DeliveryResult {
-  /** delivered: at least one recipient accepted; bounced: every recipient rejected with 5xx. */
-  status: 'delivered' | 'bounced';
-  /** Last reply of the next hop, or the path of the written file. */
+/** A recipient with the reply that decided its result. */
+export interface RecipientReply {
+  recipient: string;
+  /** Reply of the next hop, such as `451 4.3.0 Try again later`, or the path of the file. */
   reply: string;
-  /** Recipients the next hop rejected with 5xx. */
-  bouncedRecipients: string[];
+}
+
+/** What became of each recipient of a job; every recipient is in exactly one list. */
+export interface DeliveryResult {
+  /** The next hop took responsibility (250 after DATA), or the .eml file was written. */
+  accepted: RecipientReply[];
+  /** The next hop rejected them with 5xx. */
+  bounced: RecipientReply[];
+  /** The next hop replied 4xx or could not be reached; a later attempt may succeed. */
+  deferred: RecipientReply[];
 }
 
 /**
- * Hands messages to the next hop. `deliver` resolves once the next hop took responsibility
- * (250 after DATA) or rejected permanently. It throws when the next hop stays unavailable, so
- * the record is offered again.
+ * Hands messages to the next hop. `deliver` resolves with a result for every recipient, after
+ * at most a short in-process retry of the deferred ones. It throws only on a fault that no
+ * recipient result describes, such as a full disk for the .eml writer.
  */
 export interface Deliverer {
   readonly kind: 'smtp' | 'eml';
+  /** When `signal` aborts, a retrying delivery stops waiting and returns what it has. */
   deliver(job: DeliveryJob, signal: AbortSignal): Promise<DeliveryResult>;
   close(): Promise<void>;
 }

@@ -11,7 +11,12 @@ export class EmlDeliverer implements Deliverer {
   async deliver(job: DeliveryJob): Promise<DeliveryResult> {
     const path = join(this.dir, job.fileName);
     await writeFileAtomic(path, job.raw);
-    return { status: 'delivered', reply: `written to ${path}`, bouncedRecipients: [] };
+    const reply = `written to ${path}`;
+    return {
+      accepted: job.recipients.map((recipient) => ({ recipient, reply })),
+      bounced: [],
+      deferred: [],
+    };
   }
 
   async close(): Promise<void> {}

@@ -1,31 +1,23 @@
 import nodemailer from 'nodemailer';
 import type { HostPort } from '@mailshield/common';
-import { InterceptorErrorCode, NextHopUnavailableError } from '../errors.js';
-import type { Deliverer, DeliveryJob, DeliveryResult } from './deliverer.js';
+import type { Deliverer, DeliveryJob, DeliveryResult, RecipientReply } from './deliverer.js';
+import {
+  TransactionRecipients,
+  type SendError,
+  type SendInfo,
+  type TransactionResult,
+} from './smtp-transaction.js';
 
 export interface SmtpDelivererOptions {
   nextHop: HostPort;
   /** Name sent in EHLO. */
   clientName: string;
   verifyTls: boolean;
-  /** How long one `deliver` call keeps retrying before it throws, in seconds. */
+  /** How long one `deliver` call retries deferred recipients before it returns them, in seconds. */
   retrySeconds: number;
-  /** Called before each retry, for the errors metric. */
+  /** Called before each in-process retry with the reason code, for the errors metric. */
   onRetry?: (reason: string) => void;
 }
-
-interface SendInfo {
-  accepted: string[];
-  rejected: string[];
-  rejectedErrors?: { recipient?: string; responseCode?: number; response?: string }[];
-  response: string;
-}
-
-type SendError = Error & {
-  code?: string;
-  responseCode?: number;
-  response?: string;
-} & Partial<SendInfo>;
 
 const FIRST_BACKOFF_MS = 250;
 const MAX_BACKOFF_MS = 30_000;
@@ -33,14 +25,14 @@ const MAX_BACKOFF_MS = 30_000;
 /**
  * Relays to the next hop over SMTP with a pooled nodemailer transport (nodemailer 10 sets
  * TCP_NODELAY on its sockets). The raw message goes out as received, with the envelope from
- * the record. 4xx replies and network errors are retried with exponential backoff; recipients
- * the next hop rejected with 5xx count as bounced.
+ * the record. Recipients the next hop deferred (4xx, or no connection) are tried again with
+ * exponential backoff for `retrySeconds`, then returned as deferred. Recipients it rejected
+ * with 5xx are returned as bounced. A recipient that the next hop accepted is not sent to
+ * again within the same call.
  */
 export class SmtpDeliverer implements Deliverer {
   readonly kind = 'smtp';
   private readonly transport;
-  /** Recipients already accepted or bounced per job, so a retried job does not resend to them. */
-  private readonly finished = new Map<string, Set<string>>();
 
   constructor(private readonly options: SmtpDelivererOptions) {
     this.transport = nodemailer.createTransport({
@@ -59,31 +51,28 @@ export class SmtpDeliverer implements Deliverer {
   }
 
   async deliver(job: DeliveryJob, signal: AbortSignal): Promise<DeliveryResult> {
-    const finished = this.finished.get(job.key) ?? new Set<string>();
-    this.finished.set(job.key, finished);
-    const bounced: string[] = [];
+    const accepted: RecipientReply[] = [];
+    const bounced: RecipientReply[] = [];
     const deadline = Date.now() + this.options.retrySeconds * 1000;
+    let pending = job.recipients;
     let backoffMs = FIRST_BACKOFF_MS;
-    let lastReply = '';
     for (;;) {
-      const pending = job.recipients.filter((recipient) => !finished.has(recipient));
       const attempt = await this.attempt(job, pending);
-      lastReply = attempt.reply || lastReply;
-      for (const recipient of [...attempt.accepted, ...attempt.bounced]) finished.add(recipient);
+      accepted.push(...attempt.accepted);
       bounced.push(...attempt.bounced);
-      if (job.recipients.every((recipient) => finished.has(recipient))) {
-        this.finished.delete(job.key);
-        const status = bounced.length === job.recipients.length ? 'bounced' : 'delivered';
-        return { status, reply: lastReply, bouncedRecipients: bounced };
+      const isOver = signal.aborted || Date.now() + backoffMs > deadline;
+      if (attempt.deferred.length === 0 || isOver) {
+        return { accepted, bounced, deferred: attempt.deferred };
       }
-      if (signal.aborted || Date.now() + backoffMs > deadline) {
-        throw new NextHopUnavailableError(
-          `next hop unavailable for message ${job.messageId}: ${lastReply}`,
-        );
-      }
-      this.options.onRetry?.(attempt.reason);
+      pending = attempt.deferred.map((entry) => entry.recipient);
+      this.options.onRetry?.(attempt.deferReason);
       job.logger.warn(
-        { event: 'delivery.retry', reply: lastReply, retry_ms: backoffMs, pending: pending.length },
+        {
+          event: 'delivery.retry',
+          reply: attempt.deferred[0]!.reply,
+          retry_ms: backoffMs,
+          pending: pending.length,
+        },
         'next hop unavailable or deferred; retrying',
       );
       await sleep(backoffMs, signal);
@@ -95,51 +84,22 @@ export class SmtpDeliverer implements Deliverer {
     this.transport.close();
   }
 
-  private async attempt(
-    job: DeliveryJob,
-    recipients: string[],
-  ): Promise<{ accepted: string[]; bounced: string[]; reply: string; reason: string }> {
+  /** Runs one SMTP transaction for `recipients`. */
+  private async attempt(job: DeliveryJob, recipients: string[]): Promise<TransactionResult> {
+    const transaction = new TransactionRecipients(recipients);
     try {
       const info = (await this.transport.sendMail({
-        envelope: { from: job.mailFrom, to: recipients },
+        envelope: {
+          from: job.mailFrom,
+          to: transaction.addresses.map((address) => ({ name: '', address })),
+        },
         raw: job.raw,
       })) as unknown as SendInfo;
-      const bounced = permanentlyRejected(info.rejectedErrors ?? []);
-      return {
-        accepted: info.accepted.map(String),
-        bounced,
-        reply: info.response,
-        reason: InterceptorErrorCode.nextHopDeferred,
-      };
+      return transaction.fromInfo(info);
     } catch (err) {
-      const error = err as SendError;
-      const reply = error.response ?? error.message;
-      if (error.code === 'EENVELOPE' && error.rejectedErrors !== undefined) {
-        return {
-          accepted: [],
-          bounced: permanentlyRejected(error.rejectedErrors),
-          reply,
-          reason: InterceptorErrorCode.nextHopDeferred,
-        };
-      }
-      if (error.responseCode !== undefined && error.responseCode >= 500) {
-        return {
-          accepted: [],
-          bounced: recipients,
-          reply,
-          reason: InterceptorErrorCode.nextHopRejected,
-        };
-      }
-      return { accepted: [], bounced: [], reply, reason: InterceptorErrorCode.nextHopUnavailable };
+      return transaction.fromError(err as SendError);
     }
   }
-}
-
-function permanentlyRejected(errors: NonNullable<SendInfo['rejectedErrors']>): string[] {
-  return errors
-    .filter((error) => error.responseCode !== undefined && error.responseCode >= 500)
-    .map((error) => String(error.recipient ?? ''))
-    .filter((recipient) => recipient !== '');
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

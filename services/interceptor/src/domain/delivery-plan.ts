@@ -6,7 +6,7 @@ import {
   type MessageRecord,
 } from '@mailshield/proto/message';
 
-/** Action of the delivery consumer for one verdict-topic record. */
+/** Action of a delivery consumer for one record. */
 export type DeliveryPlan =
   | { action: 'ignore'; reason: string }
   | { action: 'deliver'; key: string; recipients: string[]; fileName: string }
@@ -39,6 +39,25 @@ export function planDelivery(record: MessageRecord, position: RecordPosition): D
     default:
       return { action: 'ignore', reason: `record kind ${record.kind} is not for delivery` };
   }
+}
+
+/**
+ * Decides what to do with a record of the delivery-retry topic: deliver to its `deliver_to`,
+ * the recipients still pending, under the ledger key of the delivery it continues.
+ */
+export function planRetry(
+  record: MessageRecord,
+): Extract<DeliveryPlan, { action: 'ignore' | 'deliver' }> {
+  if (record.deliverTo.length === 0) {
+    return { action: 'ignore', reason: 'delivery-retry record without recipients' };
+  }
+  const key = record.deliveryKey === '' ? record.id : record.deliveryKey;
+  return {
+    action: 'deliver',
+    key,
+    recipients: record.deliverTo,
+    fileName: `${safeName(key)}.eml`,
+  };
 }
 
 function planByDisposition(record: MessageRecord): DeliveryPlan {
@@ -79,8 +98,13 @@ function planRelease(record: MessageRecord, position: RecordPosition): DeliveryP
 
 /** Returns the release time, the `at` of the last control-plane outcome, as ISO text. */
 function lastControlPlaneTime(record: MessageRecord): string | undefined {
+  return releaseTime(record)?.toISOString();
+}
+
+/** Returns the `at` of the record's last control-plane outcome: the time of its release. */
+export function releaseTime(record: MessageRecord): Date | undefined {
   const outcomes = record.outcomes.filter((outcome) => outcome.stage === Stage.STAGE_CONTROL_PLANE);
-  return outcomes[outcomes.length - 1]?.at?.toISOString();
+  return outcomes[outcomes.length - 1]?.at;
 }
 
 function recipientsOf(record: MessageRecord): string[] {

@@ -2,6 +2,7 @@ import {
   decodeRecord,
   extractTraceContext,
   getTracer,
+  RetryLaterError,
   traceIdOf,
   withSpan,
   type ConsumedRecord,
@@ -14,14 +15,14 @@ import {
   type StageOutcome,
 } from '@mailshield/proto/message';
 import type { DeliveryLedger } from '../adapters/delivery-ledger.js';
-import type { Deliverer } from '../adapters/deliverer.js';
-import { planDelivery, type DeliveryPlan } from '../domain/delivery-plan.js';
+import { planDelivery } from '../domain/delivery-plan.js';
 import { InterceptorErrorCode, TempfailAfterQueueError } from '../errors.js';
 import type { InterceptorMetrics } from '../metrics.js';
+import type { DeliverySender } from './delivery-sender.js';
 
 export interface DeliveryDeps {
   ledger: DeliveryLedger;
-  deliverer: Deliverer;
+  sender: DeliverySender;
   metrics: InterceptorMetrics;
   logger: Logger;
   instance: string;
@@ -29,158 +30,132 @@ export interface DeliveryDeps {
 
 const tracer = getTracer('mailshield-interceptor');
 
+/** Wait before a batch left unfinished at shutdown is offered again, if the consumer still runs. */
+const STOPPING_RETRY_MS = 1000;
+
 /**
- * The delivery consumer's batch handler. Records are handled in order; the batch resolves
- * (and the bus commits it) only after each record's result is in the fsynced ledger. A record
- * whose key is already in the ledger is skipped, so a record offered again is not delivered twice.
+ * The batch handler of the delivery consumer on the verdict topic. Records are handled in
+ * order; the batch resolves (and the bus commits it) only after each record's result is
+ * durable. A deferred recipient does not hold the batch: it goes to the delivery-retry topic.
  */
 export class DeliveryHandler {
-  private readonly abort = new AbortController();
-
   constructor(private readonly deps: DeliveryDeps) {}
 
   readonly handleBatch = async (records: ConsumedRecord[]): Promise<void> => {
-    for (const consumed of records) await this.handleRecord(consumed);
+    for (const consumed of records) {
+      if (this.deps.sender.isStopping) {
+        throw new RetryLaterError(
+          STOPPING_RETRY_MS,
+          'delivery is stopping; batch left uncommitted',
+        );
+      }
+      await this.handleRecord(consumed);
+    }
   };
 
-  /** Makes a delivery that is retrying give up, so shutdown does not wait for the next hop. */
-  stop(): void {
-    this.abort.abort();
-  }
-
   private async handleRecord(consumed: ConsumedRecord): Promise<void> {
-    let record: MessageRecord;
-    try {
-      record = decodeRecord(consumed);
-    } catch (err) {
-      this.deps.metrics.errors.inc({ reason: InterceptorErrorCode.undecodableRecord });
-      this.deps.logger.error(
-        {
-          err,
-          event: 'delivery.undecodable',
-          partition: consumed.partition,
-          offset: consumed.offset,
-        },
-        'verdict record could not be decoded; skipped',
-      );
-      return;
-    }
+    const record = decodeOrSkip(consumed, this.deps);
+    if (record === undefined) return;
     const plan = planDelivery(record, consumed);
     const logger = this.deps.logger.child({ mail_id: record.id });
-    if (plan.action === 'ignore') {
-      logger.debug({ event: 'delivery.ignored', reason: plan.reason }, 'record not for delivery');
-      return;
-    }
-    if (plan.action === 'retry') {
-      this.deps.metrics.errors.inc({ reason: InterceptorErrorCode.tempfailAfterQueue });
-      logger.error(
-        { event: 'delivery.tempfail', reason: plan.reason },
-        'verdict cannot be acted on; record kept',
-      );
-      throw new TempfailAfterQueueError(record.id);
-    }
-    if (this.deps.ledger.has(plan.key)) {
-      this.deps.metrics.deliveries.inc({ result: 'skipped_duplicate' });
-      logger.info(
-        { event: 'delivery.duplicate', key: plan.key },
-        'record already handled; skipped',
-      );
-      return;
-    }
-    await withSpan(
-      tracer,
-      'interceptor.deliver',
-      extractTraceContext(record.traceContext),
-      async (span) => {
-        const outcome = await this.act(record, plan, traceIdOf(span), logger);
-        await this.deps.ledger.append({
-          key: plan.key,
-          messageId: record.id,
-          kind: recordKindToJSON(record.kind),
-          outcome,
-        });
-        this.deps.metrics.deliveries.inc({ result: outcome.status });
-        logger.info(
-          { event: 'delivery.done', status: outcome.status, reason: outcome.reason },
-          'delivery recorded',
+    switch (plan.action) {
+      case 'ignore':
+        logger.debug({ event: 'delivery.ignored', reason: plan.reason }, 'record not for delivery');
+        return;
+      case 'retry':
+        this.deps.metrics.errors.inc({ reason: InterceptorErrorCode.tempfailAfterQueue });
+        logger.error(
+          { event: 'delivery.tempfail', reason: plan.reason },
+          'verdict cannot be acted on; record kept',
         );
-      },
-    );
+        throw new TempfailAfterQueueError(record.id);
+      case 'record':
+        return this.close(record, plan.key, plan.status, plan.reason, logger);
+      case 'deliver':
+        if (plan.recipients.length === 0) {
+          logger.error(
+            { event: 'delivery.no_recipients' },
+            'record has no recipients; nothing delivered',
+          );
+          return this.close(record, plan.key, 'dropped', 'NO_RECIPIENTS', logger);
+        }
+        if ((await this.deps.sender.send(record, plan, logger)) === 'duplicate') {
+          this.duplicate(plan.key, logger);
+        }
+    }
   }
 
-  private async act(
+  /** Records a message that is not delivered (dropped or held) as done for its whole key. */
+  private async close(
     record: MessageRecord,
-    plan: Extract<DeliveryPlan, { action: 'deliver' | 'record' }>,
-    traceId: string,
+    key: string,
+    status: 'dropped' | 'held',
+    reason: string,
     logger: Logger,
-  ): Promise<StageOutcome> {
-    const base = this.outcomeBase(record, traceId);
-    if (plan.action === 'record') {
-      return {
-        ...base,
-        status: plan.status,
-        action: plan.status === 'held' ? 'hold' : 'drop',
-        reason: plan.reason,
+  ): Promise<void> {
+    if (this.deps.ledger.isClosed(key)) {
+      this.duplicate(key, logger);
+      return;
+    }
+    const parent = extractTraceContext(record.traceContext);
+    await withSpan(tracer, 'interceptor.deliver', parent, async (span) => {
+      const outcome: StageOutcome = {
+        stage: Stage.STAGE_DELIVERY,
+        scanner: 'delivery',
+        status,
+        action: status === 'held' ? 'hold' : 'drop',
+        reason,
+        durationSeconds: 0,
+        policyVersion: Math.max(0, ...record.outcomes.map((outcome) => outcome.policyVersion)),
+        findings: [],
+        score: 0,
+        at: new Date(),
+        traceId: traceIdOf(span),
+        instance: this.deps.instance,
       };
-    }
-    if (plan.recipients.length === 0) {
-      logger.error(
-        { event: 'delivery.no_recipients' },
-        'record has no recipients; nothing delivered',
-      );
-      return { ...base, status: 'dropped', action: 'drop', reason: 'NO_RECIPIENTS' };
-    }
-    const started = performance.now();
-    const stopTimer = this.deps.metrics.deliveryDuration.startTimer();
-    const result = await this.deps.deliverer.deliver(
-      {
-        key: plan.key,
+      await this.deps.ledger.append({
+        key,
         messageId: record.id,
-        fileName: plan.fileName,
-        mailFrom: record.envelope?.mailFrom ?? '',
-        recipients: plan.recipients,
-        raw: record.raw,
-        logger,
-      },
-      this.abort.signal,
-    );
-    stopTimer();
-    // NOTE: a bounced message (5xx from the next hop) produces no DSN to the sender yet.
-    const bouncedNote =
-      result.bouncedRecipients.length > 0
-        ? `; bounced: ${result.bouncedRecipients.join(', ')}`
-        : '';
-    return {
-      ...base,
-      status: result.status,
-      action: 'deliver',
-      reason: result.status === 'bounced' ? InterceptorErrorCode.nextHopRejected : '',
-      durationSeconds: (performance.now() - started) / 1000,
-      findings: [
-        {
-          name: 'next_hop_reply',
-          object: 'message',
-          score: 0,
-          detail: `${result.reply}${bouncedNote}`,
-        },
-      ],
-    };
+        kind: recordKindToJSON(record.kind),
+        attempt: record.deliveryAttempts,
+        finished: [],
+        handled: [],
+        isClosed: true,
+        outcome,
+      });
+    });
+    this.deps.metrics.deliveries.inc({ result: status });
+    logger.info({ event: 'delivery.done', status, reason }, 'delivery recorded');
   }
 
-  private outcomeBase(record: MessageRecord, traceId: string): StageOutcome {
-    return {
-      stage: Stage.STAGE_DELIVERY,
-      scanner: this.deps.deliverer.kind,
-      status: '',
-      action: '',
-      reason: '',
-      durationSeconds: 0,
-      policyVersion: Math.max(0, ...record.outcomes.map((outcome) => outcome.policyVersion)),
-      findings: [],
-      score: 0,
-      at: new Date(),
-      traceId,
-      instance: this.deps.instance,
-    };
+  private duplicate(key: string, logger: Logger): void {
+    this.deps.metrics.deliveries.inc({ result: 'skipped_duplicate' });
+    logger.info({ event: 'delivery.duplicate', key }, 'record already handled; skipped');
+  }
+}
+
+/**
+ * Decodes a consumed record. An undecodable record can never be delivered, so it is counted,
+ * logged and skipped rather than retried forever.
+ */
+export function decodeOrSkip(
+  consumed: ConsumedRecord,
+  deps: { metrics: InterceptorMetrics; logger: Logger },
+): MessageRecord | undefined {
+  try {
+    return decodeRecord(consumed);
+  } catch (err) {
+    deps.metrics.errors.inc({ reason: InterceptorErrorCode.undecodableRecord });
+    deps.logger.error(
+      {
+        err,
+        event: 'delivery.undecodable',
+        topic: consumed.topic,
+        partition: consumed.partition,
+        offset: consumed.offset,
+      },
+      'record could not be decoded; skipped',
+    );
+    return undefined;
   }
 }

@@ -86,6 +86,9 @@ export function buildMessageRecord(
     sessionInstance: context.instance,
     reply: '',
     deliverTo: [],
+    deliveryAttempts: 0,
+    deliverAfter: undefined,
+    deliveryKey: '',
   };
 }
 

@@ -311,8 +311,25 @@ export interface MessageRecord {
   sessionInstance: string;
   /** SMTP reply text for a reject or tempfail, such as "5.7.1 Message contains a virus". */
   reply: string;
-  /** Recipients to deliver to when they differ from the envelope (release to other addresses). */
+  /**
+   * Recipients to deliver to when they differ from the envelope (release to other addresses,
+   * or the recipients still pending on a delivery-retry record).
+   */
   deliverTo: string[];
+  /**
+   * Delivery attempts already made for the recipients in deliver_to: 0 on verdict records,
+   * n on the record of the n-th retry in mailshield.delivery-retry.
+   */
+  deliveryAttempts: number;
+  /** Earliest time of the next delivery attempt; set only on delivery-retry records. */
+  deliverAfter:
+    | Date
+    | undefined;
+  /**
+   * Key of the delivery that a delivery-retry record continues, so the interceptor's delivery
+   * ledger recognizes recipients that an earlier attempt already finished. Empty elsewhere.
+   */
+  deliveryKey: string;
 }
 
 export interface MessageRecord_TraceContextEntry {
@@ -930,6 +947,9 @@ function createBaseMessageRecord(): MessageRecord {
     sessionInstance: "",
     reply: "",
     deliverTo: [],
+    deliveryAttempts: 0,
+    deliverAfter: undefined,
+    deliveryKey: "",
   };
 }
 
@@ -967,6 +987,15 @@ export const MessageRecord: MessageFns<MessageRecord> = {
     }
     for (const v of message.deliverTo) {
       writer.uint32(90).string(v!);
+    }
+    if (message.deliveryAttempts !== 0) {
+      writer.uint32(96).int32(message.deliveryAttempts);
+    }
+    if (message.deliverAfter !== undefined) {
+      Timestamp.encode(toTimestamp(message.deliverAfter), writer.uint32(106).fork()).join();
+    }
+    if (message.deliveryKey !== "") {
+      writer.uint32(114).string(message.deliveryKey);
     }
     return writer;
   },
@@ -1075,6 +1104,30 @@ export const MessageRecord: MessageFns<MessageRecord> = {
             message.deliverTo.push(reader.string());
             continue;
           }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.deliveryAttempts = reader.int32();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.deliverAfter = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.deliveryKey = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1140,6 +1193,21 @@ export const MessageRecord: MessageFns<MessageRecord> = {
         : globalThis.Array.isArray(object?.deliver_to)
         ? object.deliver_to.map((e: any) => globalThis.String(e))
         : [],
+      deliveryAttempts: isSet(object.deliveryAttempts)
+        ? globalThis.Number(object.deliveryAttempts)
+        : isSet(object.delivery_attempts)
+        ? globalThis.Number(object.delivery_attempts)
+        : 0,
+      deliverAfter: isSet(object.deliverAfter)
+        ? fromJsonTimestamp(object.deliverAfter)
+        : isSet(object.deliver_after)
+        ? fromJsonTimestamp(object.deliver_after)
+        : undefined,
+      deliveryKey: isSet(object.deliveryKey)
+        ? globalThis.String(object.deliveryKey)
+        : isSet(object.delivery_key)
+        ? globalThis.String(object.delivery_key)
+        : "",
     };
   },
 
@@ -1184,6 +1252,15 @@ export const MessageRecord: MessageFns<MessageRecord> = {
     if (message.deliverTo?.length) {
       obj.deliverTo = message.deliverTo;
     }
+    if (message.deliveryAttempts !== 0) {
+      obj.deliveryAttempts = Math.round(message.deliveryAttempts);
+    }
+    if (message.deliverAfter !== undefined) {
+      obj.deliverAfter = message.deliverAfter.toISOString();
+    }
+    if (message.deliveryKey !== "") {
+      obj.deliveryKey = message.deliveryKey;
+    }
     return obj;
   },
 
@@ -1213,6 +1290,9 @@ export const MessageRecord: MessageFns<MessageRecord> = {
     message.sessionInstance = object.sessionInstance ?? "";
     message.reply = object.reply ?? "";
     message.deliverTo = object.deliverTo?.map((e) => e) || [];
+    message.deliveryAttempts = object.deliveryAttempts ?? 0;
+    message.deliverAfter = object.deliverAfter ?? undefined;
+    message.deliveryKey = object.deliveryKey ?? "";
     return message;
   },
 };

@@ -96,7 +96,7 @@ export function assertOutcomes(
       );
       continue;
     }
-    assert.equal(copies.length, 1, `${message.testId} was not delivered`);
+    assert.ok(copies.length >= 1, `${message.testId} was not delivered`);
     assert.ok(
       bodyOf(copies[0]!).equals(bodyOf(message.raw)),
       `the body of ${message.testId} changed`,

@@ -1,79 +1,27 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
-import { encodeRecord, MemoryBus, Topics } from '@mailshield/common';
+import { MemoryBus, Topics } from '@mailshield/common';
+import { Disposition, QueueMode, RecordKind, Stage } from '@mailshield/proto/message';
+import { RecordingBackupStore } from '../support/backup.js';
 import {
-  Disposition,
-  QueueMode,
-  RecordKind,
-  Stage,
-  type MessageRecord,
-} from '@mailshield/proto/message';
-import { startTestInterceptor, waitFor, type TestInterceptor } from '../support/harness.js';
+  caughtUp,
+  freePort,
+  ledgerLines,
+  publish,
+  RAW,
+  retriesCaughtUp,
+  verdict,
+} from '../support/delivery.js';
+import {
+  startTestInterceptor,
+  topicRecords,
+  waitFor,
+  type TestInterceptor,
+} from '../support/harness.js';
 import { SmtpSink } from '../support/smtp-sink.js';
-
-const RAW = Buffer.from(
-  'Received: from x ([192.0.2.1])\r\nSubject: binary \u00e9\u0000\r\n\r\nline\r\n.leading dot\r\n\r\nlast line without anything\r\n',
-  'latin1',
-);
-
-function verdict(id: string, change: Partial<MessageRecord> = {}): MessageRecord {
-  return {
-    id,
-    kind: RecordKind.RECORD_KIND_MESSAGE,
-    envelope: {
-      clientAddress: '192.0.2.1',
-      clientHostname: '',
-      helo: 'x',
-      mailFrom: 'sender@example.org',
-      rcptTo: ['one@example.com', 'two@example.com'],
-      receivedAt: new Date(),
-      tls: false,
-      outbound: false,
-    },
-    raw: RAW,
-    outcomes: [],
-    traceContext: {},
-    queueMode: QueueMode.QUEUE_MODE_AFTER_QUEUE,
-    disposition: Disposition.DISPOSITION_DELIVER,
-    sessionInstance: 'interceptor-test',
-    reply: '',
-    deliverTo: [],
-    ...change,
-  };
-}
-
-async function publish(bus: MemoryBus, ...records: MessageRecord[]): Promise<void> {
-  await bus.publish(Topics.verdicts, records.map(encodeRecord));
-}
-
-function caughtUp(interceptor: TestInterceptor): () => boolean {
-  const bus = interceptor.bus;
-  return () =>
-    bus.committedOffset('mailshield-delivery', Topics.verdicts) ===
-    bus.records(Topics.verdicts).length;
-}
-
-async function ledgerLines(
-  stateDir: string,
-): Promise<{ key: string; outcome: { status: string } }[]> {
-  const text = await readFile(join(stateDir, 'interceptor', 'delivery-ledger.jsonl'), 'utf8');
-  return text
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as { key: string; outcome: { status: string } });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return typeof address === 'object' && address !== null ? address.port : 0;
-}
 
 describe('delivery to the next hop', () => {
   const cleanups: (() => Promise<void>)[] = [];
@@ -190,23 +138,26 @@ describe('delivery to the next hop', () => {
     assert.equal(second.sink.messages.length, 0);
   });
 
-  test('next hop down then up is delivered after retry', async () => {
+  test('next hop down hands the message to the retry topic', async () => {
     const port = await freePort();
     const interceptor = await startTestInterceptor({
-      options: { nextHop: { host: '127.0.0.1', port } },
+      options: { nextHop: { host: '127.0.0.1', port }, nextHopRetrySeconds: 0.5 },
     });
     cleanups.push(() => interceptor.cleanup());
     await publish(interceptor.bus, verdict('m-retry'));
-    await new Promise((resolve) => setTimeout(resolve, 700));
-    assert.equal(interceptor.bus.committedOffset('mailshield-delivery', Topics.verdicts), 0);
+    await waitFor(caughtUp(interceptor), 'the verdict offset commit');
+    const [retry] = topicRecords(interceptor.bus, Topics.deliveryRetry);
+    assert.deepEqual(retry?.deliverTo, ['one@example.com', 'two@example.com']);
+    assert.equal(retry?.deliveryAttempts, 1);
     const sink = new SmtpSink();
     await sink.start({ port });
     cleanups.push(() => sink.stop());
     await waitFor(() => sink.messages.length === 1, 'delivery after the next hop came up', 20_000);
-    await waitFor(caughtUp(interceptor), 'the offset commit');
+    await waitFor(retriesCaughtUp(interceptor), 'the retry offset commit');
+    assert.deepEqual(sink.messages[0]!.rcptTo, ['one@example.com', 'two@example.com']);
   });
 
-  test('permanent rejection is recorded as bounced', async () => {
+  test('permanent rejection is stored in Backup as bounced', async () => {
     const sink = new SmtpSink();
     await sink.start({
       rejectRecipients: new Map([
@@ -215,8 +166,10 @@ describe('delivery to the next hop', () => {
       ]),
     });
     cleanups.push(() => sink.stop());
+    const backup = new RecordingBackupStore();
     const interceptor = await startTestInterceptor({
       options: { nextHop: { host: '127.0.0.1', port: sink.port } },
+      backup,
     });
     cleanups.push(() => interceptor.cleanup());
     await publish(interceptor.bus, verdict('m-bounce'));
@@ -226,6 +179,8 @@ describe('delivery to the next hop', () => {
       lines.map((line) => line.outcome.status),
       ['bounced'],
     );
+    assert.equal(backup.stored.get('m-bounce')?.outcome.status, 'bounced');
+    assert.equal(topicRecords(interceptor.bus, Topics.deliveryRetry).length, 0);
   });
 });
 

@@ -11,14 +11,18 @@ import {
 } from '@mailshield/common';
 import type { MessageRecord } from '@mailshield/proto/message';
 import type { Policy } from '@mailshield/proto/policy';
+import type { BackupStore } from '../../adapters/backup-store.js';
 import type { InterceptorOptions } from '../../config.js';
 import { startInterceptor } from '../../index.js';
+import { RecordingBackupStore } from './backup.js';
 
 export interface TestInterceptor {
   service: RunningService;
   bus: MemoryBus;
   policy: StaticPolicySource;
   options: InterceptorOptions;
+  /** The Backup store given to the interceptor; undefined when it uses the control plane's. */
+  backup: BackupStore | undefined;
   smtpPort: number;
   /** Stops the interceptor; the state folder stays for a restart. */
   stop(): Promise<void>;
@@ -31,6 +35,11 @@ export interface TestInterceptorSettings {
   options?: Partial<InterceptorOptions>;
   bus?: MemoryBus;
   stateDir?: string;
+  /**
+   * Backup store for bounced and expired messages. Default: a new RecordingBackupStore.
+   * 'control-plane': none, so the interceptor calls Backup.Store at `options.controlPlane`.
+   */
+  backup?: BackupStore | 'control-plane';
 }
 
 /** Starts an interceptor on free loopback ports with a memory bus, a static policy and a temp state dir. */
@@ -53,7 +62,9 @@ export async function startTestInterceptor(
     drainSeconds: 2,
     nextHop: undefined,
     nextHopVerifyTls: false,
-    nextHopRetrySeconds: 30,
+    nextHopRetrySeconds: 1,
+    deliveryRetryDelaySeconds: 1,
+    deliveryMaxAgeSeconds: 5 * 86_400,
     deliveryDir: join(stateDir, 'delivered'),
     grpcPort: 0,
     metricsPort: 0,
@@ -61,7 +72,16 @@ export async function startTestInterceptor(
     ...settings.options,
   };
   const logger = createLogger('interceptor', process.env['TEST_LOG_LEVEL'] ?? 'silent');
-  const service = await startInterceptor(options, { bus, logger, policy });
+  const backup =
+    settings.backup === 'control-plane'
+      ? undefined
+      : (settings.backup ?? new RecordingBackupStore());
+  const service = await startInterceptor(options, {
+    bus,
+    logger,
+    policy,
+    ...(backup === undefined ? {} : { backup }),
+  });
   let isStopped = false;
   const stop = async () => {
     if (isStopped) return;
@@ -73,6 +93,7 @@ export async function startTestInterceptor(
     bus,
     policy,
     options,
+    backup,
     smtpPort: service.ports['smtp']!,
     stop,
     cleanup: async () => {
