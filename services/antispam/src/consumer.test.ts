@@ -21,7 +21,7 @@ import {
 } from '@mailshield/proto/message';
 import { SpamAction, type Policy } from '@mailshield/proto/policy';
 import { Registry } from 'prom-client';
-import type { BackupStore } from './backup.js';
+import type { BackupStore } from '@mailshield/common';
 import { ANTISPAM_GROUP, startConsumer } from './consumer.js';
 import { GTUBE } from './engine/checks/gtube.js';
 import { ScoringEngine } from './engine/engine.js';
@@ -55,9 +55,10 @@ function record(
 class FakeBackup implements BackupStore {
   readonly stored: { record: MessageRecord; outcome: StageOutcome }[] = [];
   shouldFail = false;
-  async store(stored: MessageRecord, outcome: StageOutcome): Promise<void> {
+  async store(stored: MessageRecord, outcome: StageOutcome): Promise<boolean> {
     if (this.shouldFail) throw new Error('control plane unreachable');
     this.stored.push({ record: stored, outcome });
+    return true;
   }
   close(): void {}
 }

@@ -10,7 +10,7 @@ import {
 } from '@mailshield/common';
 import type { MessageRecord } from '@mailshield/proto/message';
 import type { Policy } from '@mailshield/proto/policy';
-import type { BackupStore } from './backup.js';
+import type { BackupStore } from '@mailshield/common';
 import { mapWithConcurrency } from './concurrency.js';
 import { AntispamReason } from './errors.js';
 import type { AntispamMetrics } from './metrics.js';

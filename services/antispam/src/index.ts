@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import {
+  GrpcBackupStore,
+  type BackupStore,
   createMetricsRegistry,
   getTracer,
   PolicyWatcher,
@@ -15,7 +17,6 @@ import {
 } from '@mailshield/common';
 import { AntispamService } from '@mailshield/proto/antispam';
 import type { Policy } from '@mailshield/proto/policy';
-import { createBackupStore, type BackupStore } from './backup.js';
 import type { AntispamOptions } from './config.js';
 import { ANTISPAM_GROUP, startConsumer } from './consumer.js';
 import { defaultChecks, ScoringEngine } from './engine/engine.js';
@@ -27,7 +28,6 @@ import type { StageDeps } from './stage.js';
 
 export type { AntispamOptions, AntispamConfig } from './config.js';
 export { readAntispamConfig } from './config.js';
-export type { BackupStore } from './backup.js';
 export {
   ScoringEngine,
   defaultChecks,
@@ -129,7 +129,11 @@ export async function startAntispam(
     cleanups.push(() => closeHttp(metricsServer.server));
     if (watcher instanceof PolicyWatcher && deps.policy === undefined) await watcher.start();
     const backup =
-      deps.backup ?? createBackupStore(options.controlPlane, options.backupTimeoutSeconds);
+      deps.backup ??
+      new GrpcBackupStore(options.controlPlane, {
+        timeoutSeconds: options.backupTimeoutSeconds,
+        errorCode: AntispamReason.backupFailed,
+      });
     if (deps.backup === undefined) cleanups.push(() => backup.close());
     const subscription: Subscription = await startConsumer({
       bus: deps.bus,

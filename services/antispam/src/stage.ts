@@ -19,7 +19,7 @@ import {
 } from '@mailshield/proto/message';
 import type { AntispamPolicy, Policy } from '@mailshield/proto/policy';
 import { applyAction } from './actions/apply-action.js';
-import type { BackupStore } from './backup.js';
+import type { BackupStore } from '@mailshield/common';
 import type { ScoreResult, ScoringEngine } from './engine/engine.js';
 import { AntispamReason, BackupFailedError } from './errors.js';
 import type { AntispamMetrics } from './metrics.js';

@@ -13,7 +13,7 @@ import {
 } from '@mailshield/common';
 import { context as otelContext } from '@opentelemetry/api';
 import type { MessageRecord } from '@mailshield/proto/message';
-import type { BackupStore } from './backup.js';
+import type { BackupStore } from '@mailshield/common';
 import { mapBounded } from './engine/limiter.js';
 import { AvReason } from './errors.js';
 import { processRecord, type StageContext } from './stage.js';

@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
 import {
+  GrpcBackupStore,
+  type BackupStore,
   createMetricsRegistry,
   PolicyWatcher,
   startGrpcServer,
@@ -12,7 +14,6 @@ import {
   type Subscription,
 } from '@mailshield/common';
 import { AntivirusService } from '@mailshield/proto/antivirus';
-import { GrpcBackupStore, type BackupStore } from './backup.js';
 import type { AntivirusOptions } from './config.js';
 import { CONSUMER_GROUP, startConsumer, type ConsumerContext } from './consumer.js';
 import { ClamdScanner, type Scanner } from './engine/clamd-scanner.js';
@@ -20,10 +21,10 @@ import { antivirusServer } from './grpc-service.js';
 import { watchHealth } from './health.js';
 import { createAntivirusMetrics } from './metrics.js';
 import type { StageContext } from './stage.js';
+import { AvReason } from './errors.js';
 
 export type { AntivirusOptions } from './config.js';
 export { readAntivirusOptions } from './config.js';
-export type { BackupStore } from './backup.js';
 export type { Scanner } from './engine/clamd-scanner.js';
 export { ClamdScanner } from './engine/clamd-scanner.js';
 export { walkMessage } from './mime/walker.js';
@@ -57,7 +58,8 @@ export async function startAntivirus(
     new ClamdScanner({ address: options.clamd, maxScansInFlight: options.maxScansInFlight });
   const watcher = deps.policy === undefined ? createWatcher(options, logger, registry) : undefined;
   const policy: PolicySource = deps.policy ?? watcher!;
-  const backup = deps.backup ?? new GrpcBackupStore(options.controlPlane);
+  const backup =
+    deps.backup ?? new GrpcBackupStore(options.controlPlane, { errorCode: AvReason.backupFailed });
   const context: StageContext = {
     scanner,
     policy,

@@ -16,7 +16,7 @@ import {
 } from '@mailshield/proto/message';
 import type { Policy } from '@mailshield/proto/policy';
 import { applyPolicy, type ActionPlan } from './action/apply-policy.js';
-import type { BackupStore } from './backup.js';
+import type { BackupStore } from '@mailshield/common';
 import type { Scanner } from './engine/clamd-scanner.js';
 import { AvReason, NotReadyError } from './errors.js';
 import type { AntivirusMetrics } from './metrics.js';

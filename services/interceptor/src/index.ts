@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import {
+  GrpcBackupStore,
+  type BackupStore,
   createMetricsRegistry,
   PolicyWatcher,
   startGrpcServer,
@@ -11,7 +13,7 @@ import {
   type ServiceDeps,
 } from '@mailshield/common';
 import type { Registry } from 'prom-client';
-import { GrpcBackupStore, type BackupStore } from './adapters/backup-store.js';
+import { InterceptorErrorCode } from './errors.js';
 import { DeliveryLedger } from './adapters/delivery-ledger.js';
 import type { Deliverer } from './adapters/deliverer.js';
 import { EmlDeliverer } from './adapters/eml-deliverer.js';
@@ -28,7 +30,6 @@ import { VerdictWaiter } from './handlers/verdict-waiter.js';
 import { createInterceptorMetrics, type InterceptorMetrics } from './metrics.js';
 
 export { readInterceptorOptions, type InterceptorOptions } from './config.js';
-export type { BackupStore } from './adapters/backup-store.js';
 
 /** Consumer group of the delivery consumer, shared by every interceptor instance. */
 export const DELIVERY_GROUP = 'mailshield-delivery';
@@ -199,7 +200,9 @@ function createSender(
 ): DeliverySender {
   const deliverer = createDeliverer(options, metrics);
   closers.push(() => deliverer.close());
-  const backup = deps.backup ?? new GrpcBackupStore(options.controlPlane);
+  const backup =
+    deps.backup ??
+    new GrpcBackupStore(options.controlPlane, { errorCode: InterceptorErrorCode.backupFailed });
   if (deps.backup === undefined) closers.push(() => backup.close());
   return new DeliverySender({
     ...shared,

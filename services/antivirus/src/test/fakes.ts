@@ -7,16 +7,17 @@ import {
   type StageOutcome,
 } from '@mailshield/proto/message';
 import { VirusAction, type Policy } from '@mailshield/proto/policy';
-import type { BackupStore } from '../backup.js';
+import type { BackupStore } from '@mailshield/common';
 
 /** Backup stand-in that keeps stored records and fails on request (`shouldFail`). */
 export class FakeBackupStore implements BackupStore {
   readonly stored: { record: MessageRecord; outcome: StageOutcome }[] = [];
   shouldFail = false;
 
-  async store(record: MessageRecord, outcome: StageOutcome): Promise<void> {
+  async store(record: MessageRecord, outcome: StageOutcome): Promise<boolean> {
     if (this.shouldFail) throw new Error('backup store is down');
     this.stored.push({ record, outcome });
+    return true;
   }
 
   close(): void {}

@@ -10,7 +10,7 @@ import {
 } from '@mailshield/common';
 import { recordKindToJSON, Stage, type MessageRecord } from '@mailshield/proto/message';
 import type { StageOutcome } from '@mailshield/proto/message';
-import type { BackupStore } from '../adapters/backup-store.js';
+import type { BackupStore } from '@mailshield/common';
 import type { DeliveryLedger, LedgerEntry } from '../adapters/delivery-ledger.js';
 import type { Deliverer, RecipientReply } from '../adapters/deliverer.js';
 import type { DeliveryPlan } from '../domain/delivery-plan.js';

@@ -21,7 +21,7 @@ import {
 import { HealthCheckResponse_ServingStatus, HealthClient } from '@mailshield/proto/health';
 import { Disposition } from '@mailshield/proto/message';
 import { SpamAction, type Policy } from '@mailshield/proto/policy';
-import type { BackupStore } from '../../backup.js';
+import type { BackupStore } from '@mailshield/common';
 import { GTUBE } from '../../engine/checks/gtube.js';
 import { startAntispam } from '../../index.js';
 import { buildRaw } from '../fixtures.js';
@@ -55,6 +55,7 @@ describe('Antispam.ScoreMessage over gRPC', () => {
   const backup: BackupStore = {
     store: async (record) => {
       stored.push(record.id);
+      return true;
     },
     close: () => undefined,
   };

@@ -10,7 +10,7 @@ import {
 import { startControlPlane } from '@mailshield/control-plane';
 import { BackupClient, type BackupEntry } from '@mailshield/proto/backup';
 import { QueueMode, type MessageRecord, type StageOutcome } from '@mailshield/proto/message';
-import type { BackupStore } from '../../adapters/backup-store.js';
+import type { BackupStore } from '@mailshield/common';
 import { BackupFailedError } from '../../errors.js';
 
 /** A Backup store in memory that keeps every call and can be made to fail. */

@@ -11,7 +11,7 @@ import {
 } from '@mailshield/common';
 import type { MessageRecord } from '@mailshield/proto/message';
 import type { Policy } from '@mailshield/proto/policy';
-import type { BackupStore } from '../../adapters/backup-store.js';
+import type { BackupStore } from '@mailshield/common';
 import type { InterceptorOptions } from '../../config.js';
 import { startInterceptor } from '../../index.js';
 import { RecordingBackupStore } from './backup.js';
