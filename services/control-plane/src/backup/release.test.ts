@@ -70,6 +70,22 @@ test('release to other recipients sets deliver_to', async (t) => {
   assert.equal(bus.publishes.length, 2);
 });
 
+test('release keeps the recipients a bounce names', async (t) => {
+  const store = new FileBackupStore(join(await makeTempDir(t), 'backups'));
+  await store.open();
+  const bounced = { ...makeRecord('m-2'), deliverTo: ['carol@example.com'] };
+  await store.store(bounced, makeOutcome('bounced', 'hold'));
+  const bus = new MemoryBus();
+  await releaseBackup(store, bus, { id: 'm-2', recipients: [], actor: 'alice' }, 'cp-1');
+  const record = decodeRecord({
+    ...bus.publishes[0]!.records[0]!,
+    topic: Topics.verdicts,
+    partition: 0,
+    offset: '0',
+  });
+  assert.deepEqual(record.deliverTo, ['carol@example.com']);
+});
+
 test('release of an unknown id is NOT_FOUND', async (t) => {
   const store = await storeWithOneBackup(t);
   const bus = new MemoryBus();

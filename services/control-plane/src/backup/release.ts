@@ -45,7 +45,8 @@ export function buildReleaseRecord(
     kind: RecordKind.RECORD_KIND_RELEASE,
     disposition: Disposition.DISPOSITION_DELIVER,
     reply: '',
-    deliverTo: recipients,
+    // A copy kept for the recipients a delivery gave up on names them; release goes to those.
+    deliverTo: recipients.length > 0 ? recipients : backup.record.deliverTo,
     outcomes: [...backup.record.outcomes, outcome],
   };
 }
