@@ -13,13 +13,15 @@ import { assertOutcomes, settle } from '../harness/reconcile.js';
 import {
   corpusMessages,
   RECIPIENT,
+  RUN_ID,
   SENDER,
   sendAll,
   type TestMessage,
 } from '../harness/traffic.js';
 import { runMainFlow } from './main-flow.js';
 
-function eicarMessage(testId: string): TestMessage {
+function eicarMessage(name: string): TestMessage {
+  const testId = `${name}-${RUN_ID}`;
   return {
     testId,
     expectation: 'infected',

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { corpusFiles, readCorpusMessage } from './corpus.js';
@@ -23,6 +24,12 @@ export const SENDER = 'sender@example.org';
 export const RECIPIENT = 'user@example.com';
 const TESTFILES_DIR = '/usr/share/clamav-testfiles';
 
+/**
+ * Tag of this test run in every test id, so a message left in Kafka by an earlier, aborted run
+ * cannot pass for one of this run at the sink.
+ */
+export const RUN_ID = randomBytes(4).toString('hex');
+
 /** Prepends the `X-Test-Id` header that lets a test find a message at the sink. */
 export function withTestId(raw: Buffer, testId: string): Buffer {
   return Buffer.concat([Buffer.from(`X-Test-Id: ${testId}\r\n`), raw]);
@@ -40,7 +47,7 @@ export async function corpusMessages(
     ['spam', spam],
   ] as const) {
     for (const file of await corpusFiles(kind, count)) {
-      const testId = `${prefix}-${kind}-${basename(file)}`;
+      const testId = `${prefix}-${RUN_ID}-${kind}-${basename(file)}`;
       messages.push({
         testId,
         expectation: kind === 'ham' ? 'clean' : 'corpus-spam',
@@ -55,7 +62,7 @@ export async function corpusMessages(
 /** EICAR in several forms, each of Debian's clamav-testfiles attached, and GTUBE. */
 export async function malwareAndSpamMessages(): Promise<TestMessage[]> {
   const messages: TestMessage[] = eicarVariants().map((variant) => ({
-    testId: variant.name,
+    testId: `${variant.name}-${RUN_ID}`,
     expectation: 'infected',
     to: RECIPIENT,
     raw: buildMessage({
@@ -64,12 +71,12 @@ export async function malwareAndSpamMessages(): Promise<TestMessage[]> {
       subject: variant.name,
       text: variant.text,
       attachments: variant.attachments,
-      testId: variant.name,
+      testId: `${variant.name}-${RUN_ID}`,
     }),
   }));
   const names = (await readdir(TESTFILES_DIR)).sort();
   for (const name of names) {
-    const testId = `testfile-${name}`;
+    const testId = `testfile-${RUN_ID}-${name}`;
     messages.push({
       testId,
       expectation: 'infected',
@@ -85,7 +92,7 @@ export async function malwareAndSpamMessages(): Promise<TestMessage[]> {
     });
   }
   messages.push({
-    testId: 'gtube',
+    testId: `gtube-${RUN_ID}`,
     expectation: 'spam',
     to: RECIPIENT,
     raw: buildMessage({
@@ -93,7 +100,7 @@ export async function malwareAndSpamMessages(): Promise<TestMessage[]> {
       to: RECIPIENT,
       subject: 'gtube',
       text: `Hello\r\n${GTUBE}\r\n`,
-      testId: 'gtube',
+      testId: `gtube-${RUN_ID}`,
     }),
   });
   return messages;
