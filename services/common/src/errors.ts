@@ -11,9 +11,9 @@ export class MailshieldError extends Error {
     /** Stable machine-readable code, such as `AV_CLAMD_TIMEOUT`. */
     readonly code: string,
     message: string,
-    /** gRPC status the gRPC adapter answers with. */
+    /** gRPC status the gRPC adapter replies with. */
     readonly grpcStatus: GrpcStatus = GrpcStatus.INTERNAL,
-    /** True when a retry may succeed: SMTP answers 4xx for these, 5xx otherwise. */
+    /** True when a retry may succeed: SMTP replies 4xx for these, 5xx otherwise. */
     readonly isTemporary = true,
     options?: { cause?: unknown },
   ) {

@@ -33,7 +33,7 @@ export function readCommonOptions(reader: EnvReader, service: string): CommonOpt
   };
 }
 
-/** What a running service hands back to whoever started it. */
+/** Handle of a running service, returned to the code that started it. */
 export interface RunningService {
   name: string;
   /** Bound ports, by name: grpc, metrics, smtp. */

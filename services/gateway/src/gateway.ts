@@ -87,9 +87,9 @@ export async function startGateway(processEnv: NodeJS.ProcessEnv): Promise<Runni
 }
 
 /**
- * Points the services of this process at each other: unless set, the control plane address
- * and the components its integrity monitor checks follow the gRPC ports of this gateway, so a
- * second gateway on other ports never watches or reports the first one.
+ * Points the services of this process at each other. Unless set, the control plane address and
+ * the components its integrity monitor checks follow the gRPC ports of this gateway. A second
+ * gateway on other ports therefore never watches or reports the first one.
  */
 function withGatewayDefaults(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const bindHost = env['MAILSHIELD_BIND_HOST'] ?? '127.0.0.1';

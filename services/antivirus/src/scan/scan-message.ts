@@ -68,6 +68,8 @@ async function scanObject(
 ): Promise<EngineVerdict> {
   if (index >= limits.maxObjects)
     return limitVerdict(AvReason.tooManyObjects, `more than ${limits.maxObjects} objects`);
+  // NOTE: this limits what is sent to clamd, not what an archive expands to inside clamd;
+  // members past clamd's MaxFileSize are scanned only in part, and clamd does not say so.
   if (object.content.length > limits.maxObjectBytes) {
     return limitVerdict(
       AvReason.objectTooLarge,

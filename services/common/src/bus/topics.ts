@@ -1,6 +1,6 @@
 /** Kafka topics of the message path, in the order a message travels. */
 export const Topics = {
-  /** Accepted messages, written by the interceptor before it answers 250. */
+  /** Accepted messages, written by the interceptor before it replies 250. */
   inbound: 'mailshield.inbound',
   /** Messages scanned by the antivirus, read by the antispam. */
   scanned: 'mailshield.scanned',
@@ -11,7 +11,7 @@ export const Topics = {
   verdicts: 'mailshield.verdicts',
   /**
    * Copies of verdict records that the next hop deferred (4xx, unreachable), narrowed to the
-   * recipients still pending and due at `deliver_after`; written and read by the interceptor.
+   * recipients still pending and due at `deliver_after`. Only the interceptor writes and reads it.
    */
   deliveryRetry: 'mailshield.delivery-retry',
 } as const;

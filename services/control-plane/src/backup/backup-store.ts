@@ -18,7 +18,11 @@ export interface BackupPage {
   nextPageToken: string;
 }
 
-/** Message copies that a stage stores before it deletes, rejects or holds a message, keyed by message id. */
+/**
+ * Message copies that a stage stores before it deletes, rejects or holds a message, keyed by
+ * message id. NOTE: both stores keep the bytes as they came, not compressed or encrypted, and
+ * nothing purges old copies yet.
+ */
 export interface BackupStore {
   /** Creates the storage when missing. */
   open(): Promise<void>;

@@ -37,6 +37,7 @@ export interface IntegrityMonitorOptions {
  * Checks every component with grpc.health.v1 Check at a fixed interval and keeps its health,
  * since when it has had that health, and the last error. A component that does not answer
  * within the deadline is UNREACHABLE.
+ * NOTE: it only reports; nothing restarts a component that stays unhealthy yet.
  */
 export class IntegrityMonitor {
   private readonly tracked: Tracked[];

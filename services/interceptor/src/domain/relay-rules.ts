@@ -33,9 +33,9 @@ export class RelayRules {
   }
 
   /**
-   * Why a recipient is refused, or undefined when it is accepted. A trusted client may send
-   * anywhere. From other clients, a local part with `%`, `!` or `@` is refused because a next
-   * hop that honours such source routes would relay the message onward; the domainless
+   * Returns why a recipient is rejected, or undefined when it is accepted. A trusted client may
+   * send anywhere. From other clients, a local part with `%`, `!` or `@` is rejected, because a
+   * next hop that honours such source routes would relay the message onward. The domainless
    * `postmaster` is accepted, as RFC 5321 section 4.5.1 requires.
    */
   refusalOf(clientAddress: string, recipient: string): 'routing' | 'relay' | undefined {

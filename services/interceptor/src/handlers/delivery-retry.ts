@@ -2,7 +2,7 @@ import { RetryLaterError, type ConsumedRecord, type Logger } from '@mailshield/c
 import { planRetry } from '../domain/delivery-plan.js';
 import { retryWaitMs, type RetrySchedule } from '../domain/delivery-retry.js';
 import type { InterceptorMetrics } from '../metrics.js';
-import { decodeOrSkip } from './delivery.js';
+import { decodeOrSkip, handleInOrder } from './delivery.js';
 import type { DeliverySender } from './delivery-sender.js';
 
 export interface DeliveryRetryDeps {
@@ -11,9 +11,6 @@ export interface DeliveryRetryDeps {
   logger: Logger;
   schedule: RetrySchedule;
 }
-
-/** Wait before a batch left unfinished at shutdown is offered again, if the consumer still runs. */
-const STOPPING_RETRY_MS = 1000;
 
 /**
  * The batch handler of the consumer on the delivery-retry topic. Every record there was
@@ -25,17 +22,8 @@ const STOPPING_RETRY_MS = 1000;
 export class DeliveryRetryHandler {
   constructor(private readonly deps: DeliveryRetryDeps) {}
 
-  readonly handleBatch = async (records: ConsumedRecord[]): Promise<void> => {
-    for (const consumed of records) {
-      if (this.deps.sender.isStopping) {
-        throw new RetryLaterError(
-          STOPPING_RETRY_MS,
-          'delivery is stopping; batch left uncommitted',
-        );
-      }
-      await this.handleRecord(consumed);
-    }
-  };
+  readonly handleBatch = (records: ConsumedRecord[]): Promise<void> =>
+    handleInOrder(records, this.deps.sender, (consumed) => this.handleRecord(consumed));
 
   private async handleRecord(consumed: ConsumedRecord): Promise<void> {
     const record = decodeOrSkip(consumed, this.deps);

@@ -34,6 +34,23 @@ const tracer = getTracer('mailshield-interceptor');
 const STOPPING_RETRY_MS = 1000;
 
 /**
+ * Handles the records of a batch one after the other. Once delivery is stopping, it leaves the
+ * rest of the batch uncommitted, so the bus offers it again after a restart.
+ */
+export async function handleInOrder(
+  records: ConsumedRecord[],
+  sender: Pick<DeliverySender, 'isStopping'>,
+  handleRecord: (consumed: ConsumedRecord) => Promise<void>,
+): Promise<void> {
+  for (const consumed of records) {
+    if (sender.isStopping) {
+      throw new RetryLaterError(STOPPING_RETRY_MS, 'delivery is stopping; batch left uncommitted');
+    }
+    await handleRecord(consumed);
+  }
+}
+
+/**
  * The batch handler of the delivery consumer on the verdict topic. Records are handled in
  * order; the batch resolves (and the bus commits it) only after each record's result is
  * durable. A deferred recipient does not hold the batch: it goes to the delivery-retry topic.
@@ -41,17 +58,8 @@ const STOPPING_RETRY_MS = 1000;
 export class DeliveryHandler {
   constructor(private readonly deps: DeliveryDeps) {}
 
-  readonly handleBatch = async (records: ConsumedRecord[]): Promise<void> => {
-    for (const consumed of records) {
-      if (this.deps.sender.isStopping) {
-        throw new RetryLaterError(
-          STOPPING_RETRY_MS,
-          'delivery is stopping; batch left uncommitted',
-        );
-      }
-      await this.handleRecord(consumed);
-    }
-  };
+  readonly handleBatch = (records: ConsumedRecord[]): Promise<void> =>
+    handleInOrder(records, this.deps.sender, (consumed) => this.handleRecord(consumed));
 
   private async handleRecord(consumed: ConsumedRecord): Promise<void> {
     const record = decodeOrSkip(consumed, this.deps);

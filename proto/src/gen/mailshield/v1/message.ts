@@ -12,12 +12,12 @@ export const protobufPackage = "mailshield.v1";
 
 export const protobufFileName = "mailshield/v1/message.proto";
 
-/** How the interceptor answers the client for this message. */
+/** How the interceptor replies to the client for this message. */
 export enum QueueMode {
   QUEUE_MODE_UNSPECIFIED = 0,
   /** QUEUE_MODE_AFTER_QUEUE - 250 once the message is durable; verdicts are applied later. */
   QUEUE_MODE_AFTER_QUEUE = 1,
-  /** QUEUE_MODE_BEFORE_QUEUE - The SMTP session waits for the verdict, then answers 250, 550 or 451. */
+  /** QUEUE_MODE_BEFORE_QUEUE - The SMTP session waits for the verdict, then replies 250, 550 or 451. */
   QUEUE_MODE_BEFORE_QUEUE = 2,
   UNRECOGNIZED = -1,
 }
@@ -180,7 +180,7 @@ export enum RecordKind {
   RECORD_KIND_UNSPECIFIED = 0,
   /** RECORD_KIND_MESSAGE - A message in the pipeline, on its way through the scanners. */
   RECORD_KIND_MESSAGE = 1,
-  /** RECORD_KIND_SESSION_ACCEPTED - A before-queue session answered 250: the message may now be delivered. */
+  /** RECORD_KIND_SESSION_ACCEPTED - A before-queue session replied 250, so the message may now be delivered. */
   RECORD_KIND_SESSION_ACCEPTED = 2,
   /** RECORD_KIND_RELEASE - An administrator released the message from Backup. */
   RECORD_KIND_RELEASE = 3,

@@ -127,7 +127,7 @@ export class Pipeline {
     this.backup?.close();
     for (const service of [...this.processes.values()].reverse()) await service.stop('SIGTERM');
     await this.sink.stop();
-    // The state folder holds the service logs; MAILSHIELD_KEEP_TEST_STATE keeps it to read them.
+    // The state folder contains the service logs, and MAILSHIELD_KEEP_TEST_STATE keeps it to read them.
     if ((process.env['MAILSHIELD_KEEP_TEST_STATE'] ?? '') === '') {
       await rm(this.stateDir, { recursive: true, force: true });
     }

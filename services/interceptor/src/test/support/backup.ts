@@ -7,9 +7,9 @@ import {
   MemoryBus,
   type RunningService,
 } from '@mailshield/common';
-import { startControlPlane } from '@mailshield/control-plane';
+import { readControlPlaneOptions, startControlPlane } from '@mailshield/control-plane';
 import { BackupClient, type BackupEntry } from '@mailshield/proto/backup';
-import { QueueMode, type MessageRecord, type StageOutcome } from '@mailshield/proto/message';
+import type { MessageRecord, StageOutcome } from '@mailshield/proto/message';
 import type { BackupStore } from '@mailshield/common';
 import { BackupFailedError } from '../../errors.js';
 
@@ -45,26 +45,14 @@ export interface TestControlPlane {
 export async function startTestControlPlane(): Promise<TestControlPlane> {
   const stateDir = await mkdtemp(join(tmpdir(), 'mailshield-interceptor-cp-'));
   const bus = new MemoryBus();
+  const options = readControlPlaneOptions({
+    MAILSHIELD_STATE_DIR: stateDir,
+    MAILSHIELD_CONTROL_PLANE_GRPC_PORT: '0',
+    MAILSHIELD_CONTROL_PLANE_METRICS_PORT: '0',
+    MAILSHIELD_POLICY_POLL_SECONDS: '60',
+  });
   const service = await startControlPlane(
-    {
-      instance: 'control-plane-test',
-      controlPlane: { host: '127.0.0.1', port: 0 },
-      bindHost: '127.0.0.1',
-      stateDir,
-      logLevel: 'silent',
-      grpcPort: 0,
-      metricsPort: undefined,
-      databaseUrl: undefined,
-      databaseSchema: 'public',
-      seedRelayDomains: ['example.com'],
-      seedQueueMode: QueueMode.QUEUE_MODE_AFTER_QUEUE,
-      seedTrustedNetworks: [],
-      components: [],
-      healthIntervalSeconds: 60,
-      healthTimeoutSeconds: 2,
-      policyPollSeconds: 60,
-      bus: { kind: 'journal', dir: join(stateDir, 'journal'), segmentBytes: 1 << 20 },
-    },
+    { ...options, components: [] },
     { bus, logger: createLogger('control-plane', process.env['TEST_LOG_LEVEL'] ?? 'silent') },
   );
   const port = service.ports['grpc']!;
