@@ -53,6 +53,8 @@ ScanArchive yes
 # gateway can tell content that clamd could not inspect from clean content.
 AlertEncrypted yes
 AlertExceedsMax yes
+# clamd 1.4.6 was seen to stop answering during repeated RELOADs without it.
+ConcurrentDatabaseReload yes
 
 # A stream is one whole message. Kafka records are at most 32 MiB, so every message
 # that fits in a record fits in a stream.

@@ -4,6 +4,7 @@ import {
   extractTraceContext,
   getTracer,
   injectTraceContext,
+  RetryLaterError,
   Topics,
   withSpan,
   type ConsumedRecord,
@@ -25,6 +26,8 @@ export interface ConsumerContext extends StageContext {
   backup: BackupStore;
   logger: Logger;
   messageConcurrency: number;
+  /** Whether consumption is paused because no clamd endpoint answers. */
+  pauseState: { isPaused: boolean };
 }
 
 /**
@@ -44,11 +47,42 @@ export async function handleBatch(
   records: ConsumedRecord[],
   context: ConsumerContext,
 ): Promise<void> {
+  checkEngineAvailable(context);
   const outputs = await mapBounded(records, context.messageConcurrency, (consumed) =>
     handleOne(consumed, context),
   );
   const ready = outputs.filter((record): record is MessageRecord => record !== undefined);
   if (ready.length > 0) await context.bus.publish(Topics.scanned, ready.map(encodeRecord));
+}
+
+const PAUSED_RETRY_MS = 1000;
+
+/**
+ * Pauses consumption while every clamd endpoint is down: the batch is offered again every
+ * second without being scanned, so nothing is marked clean and nothing piles up as retries.
+ */
+function checkEngineAvailable(context: ConsumerContext): void {
+  const isAvailable = context.scanner.isAvailable();
+  const wasPaused = context.pauseState.isPaused;
+  context.pauseState.isPaused = !isAvailable;
+  if (isAvailable) {
+    if (wasPaused) {
+      context.metrics.consumptionPaused.set(0);
+      context.logger.info(
+        { event: 'consumer.resumed' },
+        'clamd is reachable again; scanning resumed',
+      );
+    }
+    return;
+  }
+  if (!wasPaused) {
+    context.metrics.consumptionPaused.set(1);
+    context.logger.warn(
+      { event: 'consumer.paused' },
+      'no clamd endpoint is reachable; consumption paused until one answers',
+    );
+  }
+  throw new RetryLaterError(PAUSED_RETRY_MS, 'no clamd endpoint is reachable; batch not scanned');
 }
 
 async function handleOne(

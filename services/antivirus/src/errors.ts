@@ -11,12 +11,16 @@ export const AvReason = {
   clamdBadReply: 'AV_CLAMD_BAD_REPLY',
   /** clamd stopped at one of its limits (Heuristics.Limits.Exceeded.*, StreamMaxLength). */
   limitsExceeded: 'AV_LIMITS_EXCEEDED',
-  /** An object is larger than the service's own maxObjectBytes. */
-  objectTooLarge: 'AV_OBJECT_TOO_LARGE',
-  /** The message has more objects than maxObjects. */
-  tooManyObjects: 'AV_TOO_MANY_OBJECTS',
-  /** MIME nesting went past the depth limit. */
+  /** The message is larger than the policy's limits.maxMessageBytes. */
+  messageTooLarge: 'AV_MESSAGE_TOO_LARGE',
+  /** The message has more MIME parts than limits.maxParts. */
+  tooManyParts: 'AV_TOO_MANY_PARTS',
+  /** The decoded parts add up to more than limits.maxDecodedBytes. */
+  decodedTooLarge: 'AV_DECODED_TOO_LARGE',
+  /** MIME nesting went past limits.maxMimeDepth. */
   mimeTooDeep: 'AV_MIME_TOO_DEEP',
+  /** An archive went past an expansion, member size, ratio, entry count or depth limit. */
+  archiveLimit: 'AV_ARCHIVE_LIMIT',
   /** Backup.Store failed, so no destructive action was taken. */
   backupFailed: 'AV_BACKUP_FAILED',
   /** After-queue scan could not finish; the batch is retried. */
@@ -25,6 +29,8 @@ export const AvReason = {
   recordInvalid: 'AV_RECORD_INVALID',
   /** No policy has arrived from the control plane yet. */
   policyMissing: 'AV_POLICY_MISSING',
+  /** Every clamd circuit breaker is open after repeated failures, so the scan was not tried. */
+  clamdCircuitOpen: 'AV_CLAMD_CIRCUIT_OPEN',
 } as const;
 
 export type AvReasonCode = (typeof AvReason)[keyof typeof AvReason];
@@ -35,9 +41,11 @@ export type AvReasonCode = (typeof AvReason)[keyof typeof AvReason];
  */
 export const deterministicReasons: ReadonlySet<string> = new Set([
   AvReason.limitsExceeded,
-  AvReason.objectTooLarge,
-  AvReason.tooManyObjects,
+  AvReason.messageTooLarge,
+  AvReason.tooManyParts,
+  AvReason.decodedTooLarge,
   AvReason.mimeTooDeep,
+  AvReason.archiveLimit,
 ]);
 
 /** The service cannot answer yet, for example before the first policy arrived. */

@@ -38,7 +38,7 @@ export function antivirusServer(context: StageContext, logger: Logger): Antiviru
             const raw = Buffer.from(request.raw);
             const { plan, outcome } = await evaluateMessage(
               raw,
-              QueueMode.QUEUE_MODE_BEFORE_QUEUE,
+              { queueMode: QueueMode.QUEUE_MODE_BEFORE_QUEUE, isOutbound: request.outbound },
               context,
               span,
             );

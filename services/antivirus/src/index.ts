@@ -16,17 +16,20 @@ import {
 import { AntivirusService } from '@mailshield/proto/antivirus';
 import type { AntivirusOptions } from './config.js';
 import { CONSUMER_GROUP, startConsumer, type ConsumerContext } from './consumer.js';
-import { ClamdScanner, type Scanner } from './engine/clamd-scanner.js';
+import { ClamdPool, type EndpointState } from './engine/clamd-pool.js';
+import { CachingScanner } from './engine/scan-cache.js';
+import type { Scanner } from './engine/scanner.js';
+import { RamStore } from './store/ram-store.js';
 import { antivirusServer } from './grpc-service.js';
 import { watchHealth } from './health.js';
-import { createAntivirusMetrics } from './metrics.js';
+import { createAntivirusMetrics, type AntivirusMetrics } from './metrics.js';
 import type { StageContext } from './stage.js';
 import { AvReason } from './errors.js';
 
 export type { AntivirusOptions } from './config.js';
 export { readAntivirusOptions } from './config.js';
-export type { Scanner } from './engine/clamd-scanner.js';
-export { ClamdScanner } from './engine/clamd-scanner.js';
+export type { Scanner } from './engine/scanner.js';
+export { ClamdPool } from './engine/clamd-pool.js';
 export { walkMessage } from './mime/walker.js';
 export { scanMessage } from './scan/scan-message.js';
 
@@ -53,23 +56,31 @@ export async function startAntivirus(
   const logger = deps.logger.child({ component: 'antivirus' });
   const registry = createMetricsRegistry('antivirus');
   const metrics = createAntivirusMetrics(registry);
-  const scanner =
-    deps.scanner ??
-    new ClamdScanner({ address: options.clamd, maxScansInFlight: options.maxScansInFlight });
+  const pool =
+    deps.scanner === undefined
+      ? new ClamdPool({
+          endpoints: options.clamd,
+          maxScansInFlight: options.maxScansPerEndpoint,
+          logger,
+        })
+      : undefined;
+  const scanner = deps.scanner ?? withCache(pool!, options.cacheEntries, metrics);
+  const store = options.clamdSharesStore
+    ? await RamStore.open(
+        { folder: join(options.storeDir, options.instance), maxBytes: options.storeMaxBytes },
+        logger,
+      )
+    : undefined;
   const watcher = deps.policy === undefined ? createWatcher(options, logger, registry) : undefined;
   const policy: PolicySource = deps.policy ?? watcher!;
   const backup =
     deps.backup ?? new GrpcBackupStore(options.controlPlane, { errorCode: AvReason.backupFailed });
   const context: StageContext = {
     scanner,
+    store,
     policy,
     metrics,
     instance: options.instance,
-    limits: {
-      maxDepth: options.maxMimeDepth,
-      maxObjects: options.maxObjects,
-      maxObjectBytes: options.maxObjectBytes,
-    },
   };
   const grpc = await startGrpcServer(
     options.bindHost,
@@ -83,7 +94,16 @@ export async function startAntivirus(
     options.metricsPort,
     logger,
   );
-  const stopHealth = watchHealth(grpc, scanner, policy, options.healthIntervalSeconds, logger);
+  const stopHealth = watchHealth({
+    server: grpc,
+    engine: pool ?? pingOnlyEngine(scanner),
+    store,
+    policy,
+    metrics,
+    logger,
+    intervalSeconds: options.healthIntervalSeconds,
+    signatureMaxAgeSeconds: options.signatureMaxAgeHours * 3600,
+  });
   const lagTimer = setInterval(() => void updateLag(deps, metrics.consumerLag), LAG_INTERVAL_MS);
 
   let isStopping = false;
@@ -93,6 +113,7 @@ export async function startAntivirus(
     backup,
     logger,
     messageConcurrency: options.messageConcurrency,
+    pauseState: { isPaused: false },
   };
   const subscription = subscribeOncePolicyLoaded(consumerContext, () => isStopping);
   return {
@@ -108,9 +129,38 @@ export async function startAntivirus(
       await grpc.stop();
       await new Promise<void>((resolve) => metricsServer.server.close(() => resolve()));
       watcher?.stop();
+      await pool?.close();
       if (deps.backup === undefined) backup.close();
       logger.info({ event: 'service.stopped' }, 'antivirus stopped');
     },
+  };
+}
+
+function withCache(pool: ClamdPool, entries: number, metrics: AntivirusMetrics): Scanner {
+  if (entries === 0) return pool;
+  return new CachingScanner(pool, {
+    maxEntries: entries,
+    onLookup: (isHit) => metrics.cacheLookups.inc({ result: isHit ? 'hit' : 'miss' }),
+  });
+}
+
+/** Health for a scanner given by the caller, which has no endpoints to report. */
+function pingOnlyEngine(scanner: Scanner): {
+  refresh(timeoutSeconds: number): Promise<EndpointState[]>;
+} {
+  return {
+    refresh: async (timeoutSeconds) => [
+      {
+        address: { host: 'scanner', port: 0 },
+        sharesStore: false,
+        isUp: await scanner.ping(timeoutSeconds),
+        circuit: 'closed',
+        engineVersion: undefined,
+        databaseVersion: undefined,
+        databaseTime: undefined,
+        scansInFlight: 0,
+      },
+    ],
   };
 }
 

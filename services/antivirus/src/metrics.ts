@@ -7,7 +7,16 @@ export interface AntivirusMetrics {
   scanDuration: Histogram;
   errors: Counter<'reason'>;
   unscanned: Counter<'reason'>;
+  blocked: Counter<'rule'>;
   consumerLag: Gauge;
+  consumptionPaused: Gauge;
+  cacheLookups: Counter<'result'>;
+  endpointUp: Gauge<'endpoint'>;
+  scansInFlight: Gauge<'endpoint'>;
+  signatureVersion: Gauge<'endpoint'>;
+  signatureAge: Gauge<'endpoint'>;
+  signaturesStale: Gauge;
+  storeBytes: Gauge;
 }
 
 export function createAntivirusMetrics(registry: Registry): AntivirusMetrics {
@@ -40,6 +49,57 @@ export function createAntivirusMetrics(registry: Registry): AntivirusMetrics {
       name: 'mailshield_antivirus_unscanned_total',
       help: 'Messages whose status is unscanned, by reason code.',
       labelNames: ['reason'],
+      registers: [registry],
+    }),
+    blocked: new Counter({
+      name: 'mailshield_antivirus_blocked_attachments_total',
+      help: 'Attachments that matched an attachment rule of the policy, by rule name.',
+      labelNames: ['rule'],
+      registers: [registry],
+    }),
+    consumptionPaused: new Gauge({
+      name: 'mailshield_antivirus_consumption_paused',
+      help: '1 while consumption of the inbound topic is paused because no clamd endpoint answers.',
+      registers: [registry],
+    }),
+    cacheLookups: new Counter({
+      name: 'mailshield_antivirus_cache_lookups_total',
+      help: 'Lookups in the scan result cache (keyed by content hash and signature version), by result: hit or miss.',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
+    endpointUp: new Gauge({
+      name: 'mailshield_antivirus_clamd_up',
+      help: '1 when the clamd endpoint answered the last health check and its circuit is not open.',
+      labelNames: ['endpoint'],
+      registers: [registry],
+    }),
+    scansInFlight: new Gauge({
+      name: 'mailshield_antivirus_clamd_scans_in_flight',
+      help: 'Scans sent to the clamd endpoint and not yet answered.',
+      labelNames: ['endpoint'],
+      registers: [registry],
+    }),
+    signatureVersion: new Gauge({
+      name: 'mailshield_antivirus_signature_version',
+      help: 'Version of the signature database that the clamd endpoint reports; 0 when it reports none.',
+      labelNames: ['endpoint'],
+      registers: [registry],
+    }),
+    signatureAge: new Gauge({
+      name: 'mailshield_antivirus_signature_age_seconds',
+      help: 'Age of the signature database that the clamd endpoint reports, from its build time.',
+      labelNames: ['endpoint'],
+      registers: [registry],
+    }),
+    signaturesStale: new Gauge({
+      name: 'mailshield_antivirus_signatures_stale',
+      help: '1 when an endpoint runs signatures older than the configured maximum age.',
+      registers: [registry],
+    }),
+    storeBytes: new Gauge({
+      name: 'mailshield_antivirus_store_bytes',
+      help: 'Bytes of objects in the scan store folder now.',
       registers: [registry],
     }),
     consumerLag: new Gauge({

@@ -1,5 +1,6 @@
 import type { Span } from '@opentelemetry/api';
 import {
+  defaultScanLimits,
   stricterDisposition,
   traceIdOf,
   UnavailableError,
@@ -17,17 +18,19 @@ import {
 import type { Policy } from '@mailshield/proto/policy';
 import { applyPolicy, type ActionPlan } from './action/apply-policy.js';
 import type { BackupStore } from '@mailshield/common';
-import type { Scanner } from './engine/clamd-scanner.js';
+import type { Scanner } from './engine/scanner.js';
 import { AvReason, NotReadyError } from './errors.js';
 import type { AntivirusMetrics } from './metrics.js';
-import { scanMessage, type MessageScan, type ScanLimits } from './scan/scan-message.js';
+import { scanMessage, type MessageScan, type ScanSettings } from './scan/scan-message.js';
+import type { RamStore } from './store/ram-store.js';
 
 export interface StageContext {
   scanner: Scanner;
+  /** Folder for objects that clamd scans by path; undefined when no clamd shares it. */
+  store: RamStore | undefined;
   policy: PolicySource;
   metrics: AntivirusMetrics;
   instance: string;
-  limits: Omit<ScanLimits, 'timeoutSeconds'>;
 }
 
 export interface StageResult {
@@ -36,26 +39,37 @@ export interface StageResult {
   outcome: StageOutcome;
 }
 
+/** How the message arrived, which decides the reply and the direction's actions. */
+export interface MessageMode {
+  queueMode: QueueMode;
+  isOutbound: boolean;
+}
+
 /**
  * Scans one message and decides its fate under the current policy. Shared by the consumer
  * and the gRPC ScanMessage call; neither backup nor retry happens here.
  */
 export async function evaluateMessage(
   raw: Buffer,
-  queueMode: QueueMode,
+  mode: MessageMode,
   context: StageContext,
   span: Span,
 ): Promise<StageResult> {
   const policy = currentPolicy(context.policy);
-  const limits: ScanLimits = {
-    ...context.limits,
-    timeoutSeconds: policy.antivirus?.scanTimeoutSeconds || 20,
+  const antivirus = policy.antivirus;
+  const settings: ScanSettings = {
+    timeoutSeconds: antivirus?.scanTimeoutSeconds || 20,
+    limits: antivirus?.limits ?? defaultScanLimits(),
+    rules: antivirus?.attachmentRules ?? [],
+    isOutbound: mode.isOutbound,
   };
-  const scan = await scanMessage(raw, context.scanner, limits);
+  const engine = { scanner: context.scanner, store: context.store };
+  const scan = await scanMessage(raw, engine, settings);
   const plan = await applyPolicy(raw, scan, {
-    policy: policy.antivirus,
-    queueMode,
-    rescan: (changed) => scanMessage(changed, context.scanner, limits),
+    policy: antivirus,
+    queueMode: mode.queueMode,
+    isOutbound: mode.isOutbound,
+    rescan: (changed) => scanMessage(changed, engine, settings),
   });
   const outcome: StageOutcome = {
     stage: Stage.STAGE_ANTIVIRUS,
@@ -120,12 +134,8 @@ export async function processRecord(
     );
     return record;
   }
-  const { scan, plan, outcome } = await evaluateMessage(
-    record.raw,
-    record.queueMode,
-    context,
-    span,
-  );
+  const mode = { queueMode: record.queueMode, isOutbound: record.envelope?.outbound === true };
+  const { scan, plan, outcome } = await evaluateMessage(record.raw, mode, context, span);
   if (plan.shouldRetry) {
     context.metrics.errors.inc({ reason: AvReason.retryLater });
     logger.warn(

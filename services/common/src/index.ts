@@ -17,3 +17,4 @@ export * from './policy/policy-source.js';
 export * from './mail/headers.js';
 export { createDirectoryAtomic, writeFileAtomic } from './fs/atomic-file.js';
 export * from './service.js';
+export * from './policy/file-types.js';

@@ -1,9 +1,14 @@
-import { defaultPolicy, prependHeaders, removeHeaderFields } from '@mailshield/common';
+import {
+  defaultVirusActions,
+  prependHeaders,
+  removeHeaderFields,
+  tagSubject,
+} from '@mailshield/common';
 import { Disposition, QueueMode } from '@mailshield/proto/message';
-import { VirusAction, type AntivirusPolicy } from '@mailshield/proto/policy';
+import { VirusAction, type AntivirusPolicy, type VirusActions } from '@mailshield/proto/policy';
 import { deterministicReasons } from '../errors.js';
-import type { ScanStatus } from '../engine/verdict.js';
 import type { MessageScan } from '../scan/scan-message.js';
+import { objectAction, severerAction, verdictAction } from './object-actions.js';
 import { replaceParts, type PartReplacement } from './replace-parts.js';
 
 /** Header that reports the antivirus status and findings to later stages and the recipient. */
@@ -27,33 +32,30 @@ export interface ActionPlan {
 export interface PolicyContext {
   policy: AntivirusPolicy | undefined;
   queueMode: QueueMode;
+  isOutbound: boolean;
   /** Scans a changed message again, to confirm that replacing parts removed every finding. */
   rescan: (raw: Buffer) => Promise<MessageScan>;
 }
 
-/** Applies the policy action for the message's status. */
+/** Applies the policy: each object's action, and for the message the severest of them. */
 export async function applyPolicy(
   raw: Buffer,
   scan: MessageScan,
   context: PolicyContext,
 ): Promise<ActionPlan> {
-  // A sender must not be able to pass its own verdict header on to the recipient.
-  if (scan.status === 'clean') {
-    return plan(
-      'deliver',
-      Disposition.DISPOSITION_DELIVER,
-      removeHeaderFields(raw, [VIRUS_HEADER]),
-    );
-  }
-  const action = actionFor(context.policy, scan.status);
+  const actions = directionActions(context);
+  const action = messageAction(scan, actions);
   const summary = summaryOf(scan);
   switch (action) {
-    case VirusAction.VIRUS_ACTION_SKIP:
+    case VirusAction.VIRUS_ACTION_UNSPECIFIED:
+      // A sender must not be able to pass its own verdict header on to the recipient.
       return plan(
-        'skip',
+        'deliver',
         Disposition.DISPOSITION_DELIVER,
-        prependHeaders(removeHeaderFields(raw, [VIRUS_HEADER]), [[VIRUS_HEADER, summary]]),
+        removeHeaderFields(raw, [VIRUS_HEADER]),
       );
+    case VirusAction.VIRUS_ACTION_SKIP:
+      return plan('skip', Disposition.DISPOSITION_DELIVER, marked(raw, scan, context, summary));
     case VirusAction.VIRUS_ACTION_DELETE_OBJECT:
       return (await deleteObjects(raw, scan, context, summary)) ?? deleteMessage(raw);
     case VirusAction.VIRUS_ACTION_DELETE_MESSAGE:
@@ -69,25 +71,33 @@ export async function applyPolicy(
   }
 }
 
-/** Returns the policy's action for a status. An unset action falls back to the default policy's. */
-export function actionFor(policy: AntivirusPolicy | undefined, status: ScanStatus): VirusAction {
-  const fallback = defaultPolicy().antivirus!;
-  const pick = (key: 'onInfected' | 'onProtected' | 'onCorrupted' | 'onUnscanned'): VirusAction => {
-    const chosen = policy?.[key] ?? VirusAction.VIRUS_ACTION_UNSPECIFIED;
-    const isKnown =
-      chosen > VirusAction.VIRUS_ACTION_UNSPECIFIED && chosen <= VirusAction.VIRUS_ACTION_TEMPFAIL;
-    return isKnown ? chosen : fallback[key];
-  };
-  if (status === 'infected') return pick('onInfected');
-  if (status === 'protected') return pick('onProtected');
-  if (status === 'corrupted') return pick('onCorrupted');
-  return pick('onUnscanned');
+function directionActions(context: PolicyContext): VirusActions {
+  const actions = context.isOutbound ? context.policy?.outbound : context.policy?.inbound;
+  return actions ?? defaultVirusActions();
+}
+
+/** The severest action of the message's objects and limits; UNSPECIFIED when all are clean. */
+export function messageAction(scan: MessageScan, actions: VirusActions): VirusAction {
+  let action: VirusAction = VirusAction.VIRUS_ACTION_UNSPECIFIED;
+  for (const result of scan.objects) action = severerAction(action, objectAction(result, actions));
+  for (const verdict of scan.messageLimits) {
+    action = severerAction(action, verdictAction(verdict, actions));
+  }
+  return action;
 }
 
 /** `<status> (<names>)`, such as `infected (Eicar-Test-Signature)`. */
 export function summaryOf(scan: MessageScan): string {
   const names = [...new Set(scan.findings.map((finding) => finding.name))];
   return names.length === 0 ? scan.status : `${scan.status} (${names.join(', ')})`;
+}
+
+/** Adds the verdict header and the subject tag of the message's status, if the policy has one. */
+function marked(raw: Buffer, scan: MessageScan, context: PolicyContext, summary: string): Buffer {
+  let out = prependHeaders(removeHeaderFields(raw, [VIRUS_HEADER]), [[VIRUS_HEADER, summary]]);
+  const tag = context.policy?.subjectTags[scan.status];
+  if (tag !== undefined && tag !== '') out = tagSubject(out, tag);
+  return out;
 }
 
 function plan(action: string, disposition: Disposition, raw: Buffer): ActionPlan {
@@ -100,12 +110,20 @@ function deleteMessage(raw: Buffer): ActionPlan {
 
 function rejectReply(scan: MessageScan): string {
   const names = [...new Set(scan.findings.map((finding) => finding.name))].join(', ');
-  if (scan.status === 'infected') return `550 5.7.1 Message rejected: virus found (${names})`;
-  if (scan.status === 'protected')
-    return `550 5.7.1 Message rejected: encrypted content (${names})`;
-  if (scan.status === 'corrupted')
-    return `550 5.7.1 Message rejected: corrupted content (${names})`;
-  return `550 5.7.1 Message rejected: content could not be scanned (${scan.reason})`;
+  switch (scan.status) {
+    case 'infected':
+      return `550 5.7.1 Message rejected: virus found (${names})`;
+    case 'blocked':
+      return `550 5.7.1 Message rejected: attachment not allowed by policy (${scan.reason})`;
+    case 'protected':
+      return `550 5.7.1 Message rejected: encrypted content (${names})`;
+    case 'corrupted':
+      return `550 5.7.1 Message rejected: corrupted content (${names})`;
+    default:
+      return deterministicReasons.has(scan.reason)
+        ? `550 5.7.1 Message rejected: content exceeds the scan limits (${scan.reason})`
+        : `550 5.7.1 Message rejected: content could not be scanned (${scan.reason})`;
+  }
 }
 
 /**
@@ -126,10 +144,11 @@ function tempfail(raw: Buffer, scan: MessageScan, queueMode: QueueMode): ActionP
 }
 
 /**
- * Replaces every flagged part with a notice, then scans the result again. Returns undefined
- * when a flagged object has no part of its own to replace, such as the body of a single-part
- * message, the raw message or a second Content-Type reading. It also returns undefined when
- * the changed message is still not clean. The caller then deletes the whole message.
+ * Replaces every part whose action is delete-object with a notice, then scans the result
+ * again and applies the policy to it. Returns undefined, so the caller deletes the whole
+ * message, when such a part has no bytes of its own to replace (the body of a single-part
+ * message, or a second Content-Type reading) or when the changed message still calls for
+ * more than skip. The raw message object is never replaced: the rescan judges it.
  */
 async function deleteObjects(
   raw: Buffer,
@@ -137,11 +156,16 @@ async function deleteObjects(
   context: PolicyContext,
   summary: string,
 ): Promise<ActionPlan | undefined> {
+  const actions = directionActions(context);
   const replacements: PartReplacement[] = [];
-  for (const { object, verdict } of scan.objects) {
-    if (verdict.status === 'clean' || object.kind === 'message') continue;
+  for (const result of scan.objects) {
+    const { object, verdict, rule } = result;
+    if (object.kind === 'message') continue;
+    if (objectAction(result, actions) !== VirusAction.VIRUS_ACTION_DELETE_OBJECT) continue;
     if (object.replaceableRange === undefined) return undefined;
-    const names = verdict.names.length > 0 ? verdict.names : [verdict.reason ?? verdict.status];
+    const names = verdict.names.length > 0 ? [...verdict.names] : [];
+    if (verdict.status === 'unscanned') names.push(verdict.reason ?? 'unscanned');
+    if (rule !== undefined) names.push(`a file type or name that policy blocks (${rule.name})`);
     replacements.push({
       range: object.replaceableRange,
       name: object.fileName ?? `part ${object.path}`,
@@ -151,12 +175,10 @@ async function deleteObjects(
   if (replacements.length === 0) return undefined;
   const replaced = replaceParts(raw, replacements);
   const check = await context.rescan(replaced);
-  if (check.status === 'unscanned' && !deterministicReasons.has(check.reason)) {
-    return tempfail(raw, check, context.queueMode);
-  }
-  if (check.status !== 'clean') return undefined;
-  const out = prependHeaders(removeHeaderFields(replaced, [VIRUS_HEADER]), [
-    [VIRUS_HEADER, summary],
-  ]);
+  const after = messageAction(check, actions);
+  if (after === VirusAction.VIRUS_ACTION_TEMPFAIL) return tempfail(raw, check, context.queueMode);
+  if (after !== VirusAction.VIRUS_ACTION_UNSPECIFIED && after !== VirusAction.VIRUS_ACTION_SKIP)
+    return undefined;
+  const out = marked(replaced, scan, context, summary);
   return { ...plan('delete_object', Disposition.DISPOSITION_DELIVER, out), needsBackup: true };
 }

@@ -55,9 +55,15 @@ export interface MimeTree {
   uuencoded: UuencodedObject[];
   /** True when nesting went past the depth limit; deeper entities were scanned as opaque leaves. */
   isTooDeep: boolean;
+  /** Parts of every multipart entity walked, up to one past maxParts. */
+  partCount: number;
+  /** True when the message has more parts than maxParts; the walk stopped there. */
+  hasTooManyParts: boolean;
 }
 
 export interface WalkOptions {
   /** Maximum nesting of multipart and message entities. Default 20. */
   maxDepth?: number;
+  /** Parts of multipart entities walked before the walk stops. Default: no limit. */
+  maxParts?: number;
 }

@@ -10,8 +10,10 @@ export const DEFAULT_MAX_DEPTH = 20;
 
 interface WalkContext {
   maxDepth: number;
+  maxParts: number;
   leaves: MimeNode[];
   isTooDeep: boolean;
+  partCount: number;
 }
 
 /** Where an entity sits: its bytes, path and what a replacement of it must cut. */
@@ -40,8 +42,10 @@ interface EntitySpot {
 export function walkMessage(raw: Buffer, options: WalkOptions = {}): MimeTree {
   const ctx: WalkContext = {
     maxDepth: options.maxDepth ?? DEFAULT_MAX_DEPTH,
+    maxParts: options.maxParts ?? Number.POSITIVE_INFINITY,
     leaves: [],
     isTooDeep: false,
+    partCount: 0,
   };
   const root = walkEntity(ctx, {
     buf: raw,
@@ -65,7 +69,14 @@ export function walkMessage(raw: Buffer, options: WalkOptions = {}): MimeTree {
         }))
       : [],
   );
-  return { root, leaves: ctx.leaves, uuencoded, isTooDeep: ctx.isTooDeep };
+  return {
+    root,
+    leaves: ctx.leaves,
+    uuencoded,
+    isTooDeep: ctx.isTooDeep,
+    partCount: ctx.partCount,
+    hasTooManyParts: ctx.partCount > ctx.maxParts,
+  };
 }
 
 function leafMayHoldUuencode(leaf: MimeNode): boolean {
@@ -173,7 +184,10 @@ function addMultipartChildren(
   if (split.parts.length === 0) return false;
   node.kind = 'multipart';
   const childDefault = type.value === 'multipart/digest' ? 'message/rfc822' : 'text/plain';
-  split.parts.forEach((part, index) => {
+  for (const [index, part] of split.parts.entries()) {
+    // Past the limit the walk stops: the message is refused as over a limit, so the rest of
+    // a part bomb is never built in memory.
+    if (++ctx.partCount > ctx.maxParts) break;
     const childSpot: EntitySpot = {
       ...spot,
       ...part,
@@ -184,7 +198,7 @@ function addMultipartChildren(
       defaultType: childDefault,
     };
     node.children.push(walkEntity(ctx, childSpot));
-  });
+  }
   addFringe(ctx, spot, split.preamble, 'preamble');
   addFringe(ctx, spot, split.epilogue, 'epilogue');
   return true;

@@ -1,116 +1,179 @@
 import type { Finding } from '@mailshield/proto/message';
+import type { AttachmentRule, ScanLimits } from '@mailshield/proto/policy';
 import { AvReason, deterministicReasons } from '../errors.js';
-import type { Scanner } from '../engine/clamd-scanner.js';
+import type { Scanner } from '../engine/scanner.js';
 import { worseStatus, type EngineVerdict, type ScanStatus } from '../engine/verdict.js';
 import { walkMessage } from '../mime/walker.js';
-import type { MimeTree } from '../mime/types.js';
+import type { MessageFolder, RamStore } from '../store/ram-store.js';
+import { inspectObjects, type OwnFindings } from './inspect-objects.js';
+import { checkMessageSize, checkTreeLimits, limitVerdict } from './message-limits.js';
 import { collectScanObjects, objectLabel, type ScanObject } from './scan-objects.js';
 
-export interface ScanLimits {
-  /** Per-object clamd timeout, from the policy. */
+/** What a scan needs from the policy in force. */
+export interface ScanSettings {
+  /** Deadline of one object scan by clamd, retries included. */
   timeoutSeconds: number;
-  /** MIME nesting limit. Default 20. */
-  maxDepth: number;
-  /** Objects per message (raw message, leaves, uuencoded files) beyond which the rest are unscanned. */
-  maxObjects: number;
-  /** Objects larger than this are not sent to clamd and count as unscanned. */
-  maxObjectBytes: number;
+  limits: ScanLimits;
+  rules: readonly AttachmentRule[];
+  isOutbound: boolean;
+}
+
+export interface ScanEngine {
+  scanner: Scanner;
+  /** Folder for objects that clamd scans by path; undefined when no clamd shares it. */
+  store: RamStore | undefined;
 }
 
 export interface ObjectResult {
   object: ScanObject;
+  /** The worse of clamd's verdict and the project's own inspection. */
   verdict: EngineVerdict;
+  /** The attachment rule that matches the object, if any. */
+  rule: AttachmentRule | undefined;
+  fileType: string | undefined;
 }
 
 export interface MessageScan {
   status: ScanStatus;
-  /** Reason code of an unscanned result: a clamd error first, then a limit. */
+  /** Reason code: of an unscanned result (a clamd error first, then a limit), or the rule names. */
   reason: string;
   objects: ObjectResult[];
+  /** Limits of the whole message that were exceeded; clamd saw nothing then. */
+  messageLimits: EngineVerdict[];
   findings: Finding[];
-  tree: MimeTree;
   durationSeconds: number;
 }
 
 /**
- * Scans a message: the raw bytes and every decoded object, each as its own clamd stream,
- * and combines them into the worst status (infected > unscanned > corrupted > protected >
- * clean). A scan error or a limit makes the message unscanned, never clean.
+ * Scans a message. Limits of the message are checked first, and a message over one is not
+ * sent to clamd at all. Otherwise each part is inspected by the project's own code (type,
+ * archives, encryption, attachment rules), then the raw message and every decoded object go
+ * to clamd as separate scans. The message takes the worst status (infected > blocked >
+ * unscanned > corrupted > protected > clean), so a failure is never reported as clean.
  */
 export async function scanMessage(
   raw: Buffer,
-  scanner: Scanner,
-  limits: ScanLimits,
+  engine: ScanEngine,
+  settings: ScanSettings,
 ): Promise<MessageScan> {
   const started = process.hrtime.bigint();
-  const tree = walkMessage(raw, { maxDepth: limits.maxDepth });
-  const objects = collectScanObjects(raw, tree);
-  // Concurrency is bounded by the scanner's own limit of scans in flight.
-  const results = await Promise.all(
-    objects.map(async (object, index) => ({
-      object,
-      verdict: await scanObject(object, index, scanner, limits),
-    })),
-  );
-  const limitVerdicts: EngineVerdict[] = [];
-  if (tree.isTooDeep)
-    limitVerdicts.push(
-      limitVerdict(AvReason.mimeTooDeep, `MIME nesting deeper than ${limits.maxDepth}`),
+  const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
+  const sizeVerdict = checkMessageSize(raw, settings.limits);
+  if (sizeVerdict !== undefined) return combine([], [sizeVerdict], elapsed());
+  const tree = walkMessage(raw, {
+    maxDepth: settings.limits.maxMimeDepth,
+    maxParts: settings.limits.maxParts,
+  });
+  const messageLimits = checkTreeLimits(tree, settings.limits);
+  if (messageLimits.length > 0) return combine([], messageLimits, elapsed());
+  const { objects, findings } = inspectObjects(collectScanObjects(raw, tree), settings);
+  const folder = engine.store?.openMessage();
+  try {
+    const isRawWithheld = findings.some((own) => own.isWithheld);
+    const results = await Promise.all(
+      objects.map((object, index) =>
+        scanObject(object, findings[index]!, isRawWithheld, engine.scanner, folder, settings),
+      ),
     );
-  return combine(results, limitVerdicts, tree, Number(process.hrtime.bigint() - started) / 1e9);
+    return combine(results, [], elapsed());
+  } finally {
+    await folder?.cleanup();
+  }
 }
 
 async function scanObject(
   object: ScanObject,
-  index: number,
+  own: OwnFindings,
+  isRawWithheld: boolean,
   scanner: Scanner,
-  limits: ScanLimits,
-): Promise<EngineVerdict> {
-  if (index >= limits.maxObjects)
-    return limitVerdict(AvReason.tooManyObjects, `more than ${limits.maxObjects} objects`);
-  // NOTE: this limits what is sent to clamd, not what an archive expands to inside clamd;
-  // members past clamd's MaxFileSize are scanned only in part, and clamd does not say so.
-  if (object.content.length > limits.maxObjectBytes) {
-    return limitVerdict(
-      AvReason.objectTooLarge,
-      `${object.content.length} bytes, over ${limits.maxObjectBytes}`,
-    );
+  folder: MessageFolder | undefined,
+  settings: ScanSettings,
+): Promise<ObjectResult> {
+  const result = { object, rule: own.rule, fileType: own.fileType };
+  if (own.isWithheld) return { ...result, verdict: own.verdict! };
+  // clamd unpacks the archives of the raw message too, so an archive over the limits keeps
+  // the raw message from clamd as well. Its other parts are still scanned one by one.
+  if (object.kind === 'message' && isRawWithheld) {
+    const detail = 'not sent to clamd because it contains an archive over the limits';
+    return { ...result, verdict: limitVerdict(AvReason.archiveLimit, detail) };
   }
-  return scanner.scan(object.content, limits.timeoutSeconds);
+  const file = await folder?.write(object.content).catch(() => undefined);
+  const engineVerdict = await scanner.scan({
+    content: object.content,
+    file,
+    timeoutSeconds: settings.timeoutSeconds,
+  });
+  return { ...result, verdict: worseVerdict(engineVerdict, own.verdict) };
 }
 
-function limitVerdict(reason: string, detail: string): EngineVerdict {
-  return { status: 'unscanned', names: [], reason, detail };
+function worseVerdict(a: EngineVerdict, b: EngineVerdict | undefined): EngineVerdict {
+  if (b === undefined) return a;
+  return worseStatus(a.status, b.status) === a.status ? a : b;
+}
+
+/** The object's status with its attachment rule counted as `blocked`. */
+export function effectiveStatus(result: ObjectResult): ScanStatus {
+  return result.rule === undefined
+    ? result.verdict.status
+    : worseStatus(result.verdict.status, 'blocked');
 }
 
 function combine(
   results: ObjectResult[],
-  limitVerdicts: EngineVerdict[],
-  tree: MimeTree,
+  messageLimits: EngineVerdict[],
   durationSeconds: number,
 ): MessageScan {
-  const verdicts = [...results.map((result) => result.verdict), ...limitVerdicts];
-  const status = verdicts.map((verdict) => verdict.status).reduce<ScanStatus>(worseStatus, 'clean');
-  const reasons = verdicts.flatMap((verdict) =>
-    verdict.reason === undefined ? [] : [verdict.reason],
-  );
-  // A transient clamd error decides the reason, so the message is retried rather than held.
-  const reason = reasons.find((code) => !deterministicReasons.has(code)) ?? reasons[0] ?? '';
-  const findings: Finding[] = results.flatMap(({ object, verdict }) =>
-    findingsOf(objectLabel(object), verdict),
-  );
-  for (const verdict of limitVerdicts) findings.push(...findingsOf('message', verdict));
+  const statuses = [
+    ...results.map(effectiveStatus),
+    ...messageLimits.map((verdict) => verdict.status),
+  ];
+  const status = statuses.reduce<ScanStatus>(worseStatus, 'clean');
+  const findings: Finding[] = results.flatMap(findingsOf);
+  for (const verdict of messageLimits) findings.push(...verdictFindings('message', verdict));
   return {
     status,
-    reason: status === 'unscanned' ? reason : '',
+    reason: reasonOf(status, results, messageLimits),
     objects: results,
+    messageLimits,
     findings,
-    tree,
     durationSeconds,
   };
 }
 
-function findingsOf(label: string, verdict: EngineVerdict): Finding[] {
+function reasonOf(
+  status: ScanStatus,
+  results: ObjectResult[],
+  messageLimits: EngineVerdict[],
+): string {
+  if (status === 'blocked') {
+    const rules = results.flatMap((result) =>
+      result.rule === undefined ? [] : [result.rule.name],
+    );
+    return [...new Set(rules)].join(',');
+  }
+  if (status !== 'unscanned') return '';
+  const reasons = [...results.map((result) => result.verdict), ...messageLimits].flatMap(
+    (verdict) => (verdict.reason === undefined ? [] : [verdict.reason]),
+  );
+  // A transient clamd error decides the reason, so the message is retried rather than held.
+  return reasons.find((code) => !deterministicReasons.has(code)) ?? reasons[0] ?? '';
+}
+
+function findingsOf(result: ObjectResult): Finding[] {
+  const label = objectLabel(result.object);
+  const findings = verdictFindings(label, result.verdict);
+  if (result.rule !== undefined) {
+    findings.push({
+      name: `Blocked.${result.rule.name}`,
+      object: label,
+      score: 0,
+      detail: `attachment rule ${result.rule.name} matched (type ${result.fileType ?? 'unknown'})`,
+    });
+  }
+  return findings;
+}
+
+function verdictFindings(label: string, verdict: EngineVerdict): Finding[] {
   if (verdict.status === 'clean') return [];
   if (verdict.names.length === 0) {
     return [
@@ -122,5 +185,10 @@ function findingsOf(label: string, verdict: EngineVerdict): Finding[] {
       },
     ];
   }
-  return verdict.names.map((name) => ({ name, object: label, score: 0, detail: verdict.status }));
+  return verdict.names.map((name) => ({
+    name,
+    object: label,
+    score: 0,
+    detail: verdict.detail ?? verdict.status,
+  }));
 }

@@ -2,7 +2,8 @@ import type { ByteRange, MimeTree } from '../mime/types.js';
 
 /** One thing sent to clamd as its own stream. */
 export interface ScanObject {
-  kind: 'message' | 'part' | 'uuencoded';
+  /** `extracted` is a file unpacked from a container part, such as TNEF (winmail.dat). */
+  kind: 'message' | 'part' | 'uuencoded' | 'extracted';
   /** Part path ("1.2"), or "" for the raw message. */
   path: string;
   fileName: string | undefined;
@@ -56,7 +57,8 @@ export function collectScanObjects(raw: Buffer, tree: MimeTree): ScanObject[] {
 /** How findings name an object: "message", "2 (invoice.exe)", "1 uuencoded (eicar.com)". */
 export function objectLabel(object: ScanObject): string {
   if (object.kind === 'message') return 'message';
-  const kind = object.kind === 'uuencoded' ? ' uuencoded' : '';
+  const kind =
+    object.kind === 'uuencoded' ? ' uuencoded' : object.kind === 'extracted' ? ' extracted' : '';
   const reading = object.isAlternativeReading ? ' second Content-Type reading' : '';
   const name = object.fileName === undefined ? '' : ` (${object.fileName})`;
   return `${object.path}${kind}${reading}${name}`;

@@ -6,8 +6,16 @@ import {
   type MessageRecord,
   type StageOutcome,
 } from '@mailshield/proto/message';
-import { VirusAction, type Policy } from '@mailshield/proto/policy';
-import type { BackupStore } from '@mailshield/common';
+import {
+  Direction,
+  VirusAction,
+  type AntivirusPolicy,
+  type AttachmentRule,
+  type Policy,
+  type VirusActions,
+} from '@mailshield/proto/policy';
+import type { BackupStore, HostPort } from '@mailshield/common';
+import { ClamdPool } from '../engine/clamd-pool.js';
 
 /** Backup stand-in that keeps stored records and fails on request (`shouldFail`). */
 export class FakeBackupStore implements BackupStore {
@@ -23,18 +31,27 @@ export class FakeBackupStore implements BackupStore {
   close(): void {}
 }
 
-/** Returns a fixed policy with the given antivirus actions. */
+/**
+ * Returns a fixed policy with the given antivirus actions for both directions, no attachment
+ * rules, and the other antivirus settings changed by `antivirus`.
+ */
 export function fixedPolicy(
-  actions: Partial<
-    Record<'onInfected' | 'onProtected' | 'onCorrupted' | 'onUnscanned', VirusAction>
-  > = {},
+  actions: Partial<VirusActions> = {},
   timeoutSeconds = 10,
+  antivirus: Partial<AntivirusPolicy> = {},
 ): PolicySource {
   const base = defaultPolicy();
   const policy: Policy = {
     ...base,
     version: 7,
-    antivirus: { ...base.antivirus!, ...actions, scanTimeoutSeconds: timeoutSeconds },
+    antivirus: {
+      ...base.antivirus!,
+      inbound: { ...base.antivirus!.inbound!, ...actions },
+      outbound: { ...base.antivirus!.outbound!, ...actions },
+      scanTimeoutSeconds: timeoutSeconds,
+      attachmentRules: [],
+      ...antivirus,
+    },
   };
   return new StaticPolicySource(policy);
 }
@@ -60,4 +77,22 @@ export function messageRecord(
     deliverAfter: undefined,
     deliveryKey: '',
   };
+}
+
+/** An attachment rule for both directions that deletes the object, changed by `overrides`. */
+export function attachmentRule(overrides: Partial<AttachmentRule>): AttachmentRule {
+  return {
+    name: 'rule',
+    fileTypes: [],
+    namePatterns: [],
+    minBytes: 0,
+    action: VirusAction.VIRUS_ACTION_DELETE_OBJECT,
+    direction: Direction.DIRECTION_UNSPECIFIED,
+    ...overrides,
+  };
+}
+
+/** A pool on one clamd without background refreshes; the caller closes it. */
+export function singleClamdPool(address: HostPort): ClamdPool {
+  return new ClamdPool({ endpoints: [{ address, sharesStore: false }], refreshIntervalSeconds: 0 });
 }

@@ -19,8 +19,16 @@ export interface GrpcServerHandle {
   port: number;
   /** Sets the overall health ('') and the health of each named service. */
   setHealth(status: ServingStatus, services?: string[]): void;
+  /** Sets the health of one named service only, leaving the overall health as it is. */
+  setServiceHealth(service: string, status: ServingStatus): void;
   stop(): Promise<void>;
 }
+
+/**
+ * Health service name of the degraded marker: NOT_SERVING while a serving component works
+ * with a problem that needs attention, such as stale antivirus signatures.
+ */
+export const DEGRADED_HEALTH_SERVICE = 'mailshield.degraded';
 
 export async function startGrpcServer(
   host: string,
@@ -48,6 +56,9 @@ export async function startGrpcServer(
     setHealth(status, names = []) {
       health.setStatus('', status);
       for (const name of names) health.setStatus(name, status);
+    },
+    setServiceHealth(service, status) {
+      health.setStatus(service, status);
     },
     stop: () =>
       new Promise<void>((resolve) => {

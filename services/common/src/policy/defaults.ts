@@ -1,5 +1,12 @@
 import { QueueMode } from '@mailshield/proto/message';
-import { SpamAction, VirusAction, type Policy } from '@mailshield/proto/policy';
+import {
+  Direction,
+  SpamAction,
+  VirusAction,
+  type Policy,
+  type ScanLimits,
+  type VirusActions,
+} from '@mailshield/proto/policy';
 
 /**
  * The policy a fresh control plane starts with. It relays for `relayDomains` only, trusts no
@@ -15,11 +22,39 @@ export function defaultPolicy(relayDomains: string[] = ['example.com']): Policy 
     maxMessageBytes: 25 * 1024 * 1024,
     beforeQueueTimeoutSeconds: 30,
     antivirus: {
-      onInfected: VirusAction.VIRUS_ACTION_REJECT,
-      onProtected: VirusAction.VIRUS_ACTION_SKIP,
-      onCorrupted: VirusAction.VIRUS_ACTION_REJECT,
-      onUnscanned: VirusAction.VIRUS_ACTION_TEMPFAIL,
       scanTimeoutSeconds: 20,
+      inbound: defaultVirusActions(),
+      outbound: defaultVirusActions(),
+      subjectTags: {},
+      limits: defaultScanLimits(),
+      attachmentRules: [
+        {
+          name: 'disguised-executables',
+          fileTypes: [],
+          namePatterns: [
+            '*.{pdf,doc,docx,xls,xlsx,ppt,pptx,txt,rtf,jpg,jpeg,png,gif,zip}.{exe,scr,com,pif,bat,cmd,js,jse,vbs,vbe,wsf,hta,lnk}',
+          ],
+          minBytes: 0,
+          action: VirusAction.VIRUS_ACTION_DELETE_OBJECT,
+          direction: Direction.DIRECTION_UNSPECIFIED,
+        },
+        {
+          name: 'inbound-executables',
+          fileTypes: ['executable'],
+          namePatterns: [],
+          minBytes: 0,
+          action: VirusAction.VIRUS_ACTION_DELETE_OBJECT,
+          direction: Direction.DIRECTION_INBOUND,
+        },
+        {
+          name: 'inbound-windows-scripts',
+          fileTypes: [],
+          namePatterns: ['*.{bat,cmd,com,scr,pif,vbs,vbe,jse,wsf,wsh,hta,lnk,reg,msi}'],
+          minBytes: 0,
+          action: VirusAction.VIRUS_ACTION_DELETE_OBJECT,
+          direction: Direction.DIRECTION_INBOUND,
+        },
+      ],
     },
     antispam: {
       spamThreshold: 5,
@@ -32,5 +67,37 @@ export function defaultPolicy(relayDomains: string[] = ['example.com']): Policy 
       senderAllowlist: [],
       senderBlocklist: [],
     },
+  };
+}
+
+/**
+ * Fails closed: infected and unparsable mail is refused, encrypted mail passes with a header,
+ * mail that clamd could not scan is deferred, and mail over a limit is refused.
+ */
+export function defaultVirusActions(): VirusActions {
+  return {
+    onInfected: VirusAction.VIRUS_ACTION_REJECT,
+    onProtected: VirusAction.VIRUS_ACTION_SKIP,
+    onCorrupted: VirusAction.VIRUS_ACTION_REJECT,
+    onEngineError: VirusAction.VIRUS_ACTION_TEMPFAIL,
+    onLimitExceeded: VirusAction.VIRUS_ACTION_REJECT,
+  };
+}
+
+/**
+ * Limits sized for mail, not for the machine. The 64 MiB member limit stays below the
+ * MaxFileSize (100M) of the clamd configuration that deploy/local writes.
+ */
+export function defaultScanLimits(): ScanLimits {
+  return {
+    maxMessageBytes: 64 * 1024 * 1024,
+    maxParts: 500,
+    maxMimeDepth: 20,
+    maxDecodedBytes: 256 * 1024 * 1024,
+    maxArchiveDepth: 10,
+    maxExpandedBytes: 256 * 1024 * 1024,
+    maxMemberBytes: 64 * 1024 * 1024,
+    maxCompressionRatio: 200,
+    maxArchiveEntries: 10_000,
   };
 }

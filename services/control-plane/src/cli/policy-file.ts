@@ -1,20 +1,50 @@
 import { readFile } from 'node:fs/promises';
 import { Policy } from '@mailshield/proto/policy';
 
-/** Field names of the proto JSON form of Policy, by section; both spellings are accepted. */
-const knownFields: Record<string, string[]> = {
-  '': [
-    'version',
-    'queueMode',
-    'relayDomains',
-    'trustedNetworks',
+/**
+ * Field names of the proto JSON form of Policy, by message. A field that holds another
+ * message (or a list of them) names that message; `null` marks a scalar, a list of scalars or
+ * a map, whose keys are not field names.
+ */
+const knownFields: Record<string, Record<string, string | null>> = {
+  Policy: {
+    version: null,
+    queueMode: null,
+    relayDomains: null,
+    trustedNetworks: null,
+    maxMessageBytes: null,
+    beforeQueueTimeoutSeconds: null,
+    antivirus: 'AntivirusPolicy',
+    antispam: 'AntispamPolicy',
+  },
+  AntivirusPolicy: {
+    scanTimeoutSeconds: null,
+    inbound: 'VirusActions',
+    outbound: 'VirusActions',
+    subjectTags: null,
+    limits: 'ScanLimits',
+    attachmentRules: 'AttachmentRule',
+  },
+  VirusActions: fields(
+    'onInfected',
+    'onProtected',
+    'onCorrupted',
+    'onEngineError',
+    'onLimitExceeded',
+  ),
+  ScanLimits: fields(
     'maxMessageBytes',
-    'beforeQueueTimeoutSeconds',
-    'antivirus',
-    'antispam',
-  ],
-  antivirus: ['onInfected', 'onProtected', 'onCorrupted', 'onUnscanned', 'scanTimeoutSeconds'],
-  antispam: [
+    'maxParts',
+    'maxMimeDepth',
+    'maxDecodedBytes',
+    'maxArchiveDepth',
+    'maxExpandedBytes',
+    'maxMemberBytes',
+    'maxCompressionRatio',
+    'maxArchiveEntries',
+  ),
+  AttachmentRule: fields('name', 'fileTypes', 'namePatterns', 'minBytes', 'action', 'direction'),
+  AntispamPolicy: fields(
     'spamThreshold',
     'probableSpamThreshold',
     'onSpam',
@@ -24,8 +54,12 @@ const knownFields: Record<string, string[]> = {
     'subjectTag',
     'senderAllowlist',
     'senderBlocklist',
-  ],
+  ),
 };
+
+function fields(...names: string[]): Record<string, null> {
+  return Object.fromEntries(names.map((name) => [name, null]));
+}
 
 /** A policy file that cannot be used; `problems` name each bad field. */
 export class PolicyFileError extends Error {
@@ -59,28 +93,32 @@ export async function readPolicyFile(path: string): Promise<Policy> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new PolicyFileError(`${path} must contain a JSON object with the policy fields`);
   }
-  const problems = unknownFields(value as Record<string, unknown>, '');
+  const problems = unknownFields(value as Record<string, unknown>, 'Policy', '');
   if (problems.length > 0)
     throw new PolicyFileError(`${path} has fields that a policy does not have`, problems);
   return Policy.fromJSON(value);
 }
 
-function unknownFields(object: Record<string, unknown>, section: string): string[] {
-  const known = knownFields[section]!;
+function unknownFields(object: Record<string, unknown>, message: string, path: string): string[] {
+  const known = knownFields[message]!;
   const problems: string[] = [];
   for (const [key, child] of Object.entries(object)) {
     const camel = key.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
-    const path = section === '' ? camel : `${section}.${camel}`;
-    if (!known.includes(camel)) {
-      problems.push(`${path}: unknown field; expected one of ${known.join(', ')}`);
-    } else if (
-      camel in knownFields &&
-      child !== null &&
-      typeof child === 'object' &&
-      !Array.isArray(child)
-    ) {
-      problems.push(...unknownFields(child as Record<string, unknown>, camel));
+    const childPath = path === '' ? camel : `${path}.${camel}`;
+    if (!(camel in known)) {
+      problems.push(
+        `${childPath}: unknown field; expected one of ${Object.keys(known).join(', ')}`,
+      );
+      continue;
     }
+    const childMessage = known[camel];
+    if (childMessage === null || childMessage === undefined) continue;
+    const items = Array.isArray(child) ? child : [child];
+    items.forEach((item, index) => {
+      if (item === null || typeof item !== 'object' || Array.isArray(item)) return;
+      const itemPath = Array.isArray(child) ? `${childPath}[${index}]` : childPath;
+      problems.push(...unknownFields(item as Record<string, unknown>, childMessage, itemPath));
+    });
   }
   return problems;
 }

@@ -2,6 +2,7 @@ import { Metadata, status as GrpcStatus, type ServiceError } from '@grpc/grpc-js
 import {
   clientChannelOptions,
   deadlineIn,
+  DEGRADED_HEALTH_SERVICE,
   formatHostPort,
   insecureCredentials,
   type Logger,
@@ -14,7 +15,7 @@ import type { ComponentStatus } from '@mailshield/proto/integrity';
 import type { MonitoredComponent } from '../config.js';
 import type { ControlPlaneMetrics } from '../metrics.js';
 
-export type Health = 'UNKNOWN' | 'SERVING' | 'NOT_SERVING' | 'UNREACHABLE';
+export type Health = 'UNKNOWN' | 'SERVING' | 'DEGRADED' | 'NOT_SERVING' | 'UNREACHABLE';
 
 interface Tracked {
   component: MonitoredComponent;
@@ -97,7 +98,7 @@ export class IntegrityMonitor {
   }
 
   private async check(tracked: Tracked): Promise<void> {
-    const { health, detail } = await this.callCheck(tracked.client);
+    const { health, detail } = await this.checkComponent(tracked.client);
     const name = tracked.component.name;
     const now = new Date();
     if (health !== tracked.health) {
@@ -117,15 +118,35 @@ export class IntegrityMonitor {
     tracked.health = health;
     tracked.detail = detail;
     tracked.checkedAt = now;
-    this.options.metrics.componentUp.set({ component: name }, health === 'SERVING' ? 1 : 0);
+    const isUp = health === 'SERVING' || health === 'DEGRADED';
+    this.options.metrics.componentUp.set({ component: name }, isUp ? 1 : 0);
     this.options.metrics.healthChecks.inc({ component: name, result: health.toLowerCase() });
   }
 
-  private callCheck(client: HealthClient): Promise<{ health: Health; detail: string }> {
+  /**
+   * Checks the overall health, then the degraded marker of a serving component: a component
+   * that still works but needs attention, such as an antivirus with stale signatures, sets
+   * the marker service to NOT_SERVING.
+   */
+  private async checkComponent(client: HealthClient): Promise<{ health: Health; detail: string }> {
+    const overall = await this.callCheck(client, '');
+    if (overall.health !== 'SERVING') return overall;
+    const marker = await this.callCheck(client, DEGRADED_HEALTH_SERVICE);
+    if (marker.health !== 'NOT_SERVING') return overall;
+    return {
+      health: 'DEGRADED',
+      detail: 'the component reports itself degraded; its metrics and logs say why',
+    };
+  }
+
+  private callCheck(
+    client: HealthClient,
+    service: string,
+  ): Promise<{ health: Health; detail: string }> {
     return new Promise((resolve) => {
       const deadline = deadlineIn(this.options.timeoutSeconds);
       client.check(
-        { service: '' },
+        { service },
         new Metadata(),
         { deadline },
         (err: ServiceError | null, response) => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { defaultPolicy, InvalidArgumentError } from '@mailshield/common';
 import { QueueMode } from '@mailshield/proto/message';
-import { Policy, VirusAction } from '@mailshield/proto/policy';
+import { Direction, Policy, VirusAction } from '@mailshield/proto/policy';
 import { ErrorCodes } from '../errors.js';
 import { validatePolicy } from './validate.js';
 
@@ -24,7 +24,8 @@ test('validatePolicy accepts the default policy', () => {
 
 test('validatePolicy fills missing sections', () => {
   const policy = validatePolicy({ ...defaultPolicy(), antivirus: undefined, antispam: undefined });
-  assert.equal(policy.antivirus?.onInfected, VirusAction.VIRUS_ACTION_REJECT);
+  assert.equal(policy.antivirus?.inbound?.onInfected, VirusAction.VIRUS_ACTION_REJECT);
+  assert.equal(policy.antivirus?.limits?.maxMimeDepth, 20);
   assert.equal(policy.antispam?.spamThreshold, 5);
 });
 
@@ -46,7 +47,7 @@ test('validatePolicy names every bad field', () => {
     beforeQueueTimeoutSeconds: 0,
     antivirus: {
       ...base.antivirus!,
-      onInfected: VirusAction.VIRUS_ACTION_UNSPECIFIED,
+      inbound: { ...base.antivirus!.inbound!, onInfected: 42 as VirusAction },
       scanTimeoutSeconds: -1,
     },
     antispam: {
@@ -66,7 +67,7 @@ test('validatePolicy names every bad field', () => {
     'trustedNetworks[5]: "0.0.0.0/0": prefix length 0 would make the gateway an open relay',
     'maxMessageBytes: must be at most 1073741824 (1 GiB)',
     'beforeQueueTimeoutSeconds: must be greater than 0',
-    'antivirus.onInfected: must be set (it is unspecified)',
+    'antivirus.inbound.onInfected: unknown action; use one of the VIRUS_ACTION_ names in policy.proto',
     'antivirus.scanTimeoutSeconds: must be greater than 0',
     'antispam.probableSpamThreshold: 3 must not exceed antispam.spamThreshold (2)',
     'antispam.senderBlocklist[0]: "not an address" is not an address, a domain or @domain',
@@ -85,4 +86,71 @@ test('validatePolicy refuses unknown enum values from JSON', () => {
 test('validatePolicy refuses a non-numeric size', () => {
   const json = { ...(Policy.toJSON(defaultPolicy()) as object), maxMessageBytes: 'lots' };
   assert.deepEqual(fieldErrorsOf(Policy.fromJSON(json)), ['maxMessageBytes: must be a number']);
+});
+
+test('validatePolicy fills unset antivirus fields', () => {
+  const base = defaultPolicy();
+  const policy = validatePolicy({
+    ...base,
+    antivirus: {
+      ...base.antivirus!,
+      outbound: {
+        onInfected: VirusAction.VIRUS_ACTION_DELETE_MESSAGE,
+        onProtected: VirusAction.VIRUS_ACTION_UNSPECIFIED,
+        onCorrupted: VirusAction.VIRUS_ACTION_UNSPECIFIED,
+        onEngineError: VirusAction.VIRUS_ACTION_UNSPECIFIED,
+        onLimitExceeded: VirusAction.VIRUS_ACTION_UNSPECIFIED,
+      },
+      limits: { ...base.antivirus!.limits!, maxParts: 0, maxMimeDepth: 7 },
+    },
+  });
+  assert.equal(policy.antivirus?.outbound?.onInfected, VirusAction.VIRUS_ACTION_DELETE_MESSAGE);
+  assert.equal(policy.antivirus?.outbound?.onProtected, VirusAction.VIRUS_ACTION_SKIP);
+  assert.equal(policy.antivirus?.outbound?.onLimitExceeded, VirusAction.VIRUS_ACTION_REJECT);
+  assert.equal(policy.antivirus?.limits?.maxParts, 500);
+  assert.equal(policy.antivirus?.limits?.maxMimeDepth, 7);
+});
+
+test('validatePolicy names bad antivirus fields', () => {
+  const base = defaultPolicy();
+  const errors = fieldErrorsOf({
+    ...base,
+    queueMode: QueueMode.QUEUE_MODE_BEFORE_QUEUE,
+    beforeQueueTimeoutSeconds: 15,
+    antivirus: {
+      ...base.antivirus!,
+      scanTimeoutSeconds: 20,
+      subjectTags: { infected: '[VIRUS]', sleepy: 'x', protected: 'a\r\nBcc: x' },
+      limits: { ...base.antivirus!.limits!, maxCompressionRatio: 0.5 },
+      attachmentRules: [
+        {
+          name: 'Bad Name',
+          fileTypes: ['exe', 'floppy'],
+          namePatterns: ['*.{exe', 'dir/*.exe'],
+          minBytes: 0,
+          action: VirusAction.VIRUS_ACTION_UNSPECIFIED,
+          direction: Direction.DIRECTION_INBOUND,
+        },
+        { ...base.antivirus!.attachmentRules[0]!, fileTypes: [], namePatterns: [] },
+        { ...base.antivirus!.attachmentRules[1]! },
+        { ...base.antivirus!.attachmentRules[1]! },
+      ],
+    },
+  });
+  const expected = [
+    'antivirus.scanTimeoutSeconds: must be below beforeQueueTimeoutSeconds (15) in before-queue mode',
+    'antivirus.subjectTags.sleepy: unknown status; expected one of infected, blocked, protected, corrupted, unscanned',
+    'antivirus.subjectTags.protected: must not contain control characters such as CR or LF',
+    'antivirus.limits.maxCompressionRatio: must be at least 1',
+    'antivirus.attachmentRules[0].name: must be 1 to 63 lower-case letters, digits, dots, dashes or underscores',
+    'antivirus.attachmentRules[0].fileTypes[1]: "floppy" is not a known file type or category',
+    'antivirus.attachmentRules[0].namePatterns[0]: "*.{exe" has an unclosed brace',
+    'antivirus.attachmentRules[0].namePatterns[1]: "dir/*.exe" must match a file name, without / or \\',
+    'antivirus.attachmentRules[0].action: unknown action; use one of the VIRUS_ACTION_ names in policy.proto',
+    'antivirus.attachmentRules[1]: set at least one of fileTypes, namePatterns or minBytes',
+    'antivirus.attachmentRules[3].name: "inbound-executables" is used by another rule',
+  ];
+  for (const line of expected)
+    assert.ok(errors.includes(line), `missing field error: ${line}\ngot: ${errors.join('\n')}`);
+  assert.equal(errors.length, expected.length);
 });

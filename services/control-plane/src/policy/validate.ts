@@ -1,13 +1,13 @@
 import { defaultPolicy } from '@mailshield/common';
 import { QueueMode } from '@mailshield/proto/message';
-import { SpamAction, VirusAction, type Policy } from '@mailshield/proto/policy';
+import { SpamAction, type Policy } from '@mailshield/proto/policy';
 import { policyInvalid } from '../errors.js';
 import { cidrProblem, isDomainName, isSenderPattern } from './names.js';
+import { checkAntivirus, normalizeAntivirus } from './validate-antivirus.js';
 
 const maxMessageBytesLimit = 1024 * 1024 * 1024;
 /** RFC 5321 section 4.5.3.2.6: a client waits 10 minutes for the reply to the end of DATA. */
 const maxBeforeQueueTimeoutSeconds = 600;
-const maxScanTimeoutSeconds = 3600;
 const maxSubjectTagLength = 100;
 
 /**
@@ -23,7 +23,7 @@ export function normalizePolicy(policy: Policy): Policy {
     ...policy,
     relayDomains: trimAll(policy.relayDomains).map((domain) => domain.toLowerCase()),
     trustedNetworks: trimAll(policy.trustedNetworks),
-    antivirus: { ...(policy.antivirus ?? defaults.antivirus!) },
+    antivirus: normalizeAntivirus(policy.antivirus ?? defaults.antivirus!),
     antispam: {
       ...antispam,
       senderAllowlist: trimAll(antispam.senderAllowlist),
@@ -65,21 +65,6 @@ function checkTopLevel(policy: Policy, errors: string[]): void {
     'beforeQueueTimeoutSeconds',
     policy.beforeQueueTimeoutSeconds,
     maxBeforeQueueTimeoutSeconds,
-    errors,
-  );
-}
-
-function checkAntivirus(policy: Policy, errors: string[]): void {
-  const antivirus = policy.antivirus!;
-  const unspecified = VirusAction.VIRUS_ACTION_UNSPECIFIED;
-  checkEnum('antivirus.onInfected', antivirus.onInfected, unspecified, errors);
-  checkEnum('antivirus.onProtected', antivirus.onProtected, unspecified, errors);
-  checkEnum('antivirus.onCorrupted', antivirus.onCorrupted, unspecified, errors);
-  checkEnum('antivirus.onUnscanned', antivirus.onUnscanned, unspecified, errors);
-  checkRange(
-    'antivirus.scanTimeoutSeconds',
-    antivirus.scanTimeoutSeconds,
-    maxScanTimeoutSeconds,
     errors,
   );
 }

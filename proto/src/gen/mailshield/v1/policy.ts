@@ -21,7 +21,10 @@ export enum VirusAction {
   VIRUS_ACTION_DELETE_OBJECT = 2,
   /** VIRUS_ACTION_DELETE_MESSAGE - Drop the whole message after a backup copy is stored. */
   VIRUS_ACTION_DELETE_MESSAGE = 3,
-  /** VIRUS_ACTION_REJECT - Answer 550 in before-queue mode; in after-queue mode this acts as DELETE_MESSAGE. */
+  /**
+   * VIRUS_ACTION_REJECT - Answer 550 in before-queue mode; in after-queue mode this acts as DELETE_MESSAGE, so the
+   * original stays in Backup.
+   */
   VIRUS_ACTION_REJECT = 4,
   /** VIRUS_ACTION_TEMPFAIL - Answer 451 (before-queue) or keep retrying the scan (after-queue). */
   VIRUS_ACTION_TEMPFAIL = 5,
@@ -144,14 +147,127 @@ export function spamActionToJSON(object: SpamAction): string {
   }
 }
 
-export interface AntivirusPolicy {
+/** Which mail a rule applies to. */
+export enum Direction {
+  /** DIRECTION_UNSPECIFIED - Both directions. */
+  DIRECTION_UNSPECIFIED = 0,
+  DIRECTION_INBOUND = 1,
+  DIRECTION_OUTBOUND = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function directionFromJSON(object: any): Direction {
+  switch (object) {
+    case 0:
+    case "DIRECTION_UNSPECIFIED":
+      return Direction.DIRECTION_UNSPECIFIED;
+    case 1:
+    case "DIRECTION_INBOUND":
+      return Direction.DIRECTION_INBOUND;
+    case 2:
+    case "DIRECTION_OUTBOUND":
+      return Direction.DIRECTION_OUTBOUND;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return Direction.UNRECOGNIZED;
+  }
+}
+
+export function directionToJSON(object: Direction): string {
+  switch (object) {
+    case Direction.DIRECTION_UNSPECIFIED:
+      return "DIRECTION_UNSPECIFIED";
+    case Direction.DIRECTION_INBOUND:
+      return "DIRECTION_INBOUND";
+    case Direction.DIRECTION_OUTBOUND:
+      return "DIRECTION_OUTBOUND";
+    case Direction.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** Antivirus actions for one direction of mail, one per object status. */
+export interface VirusActions {
   onInfected: VirusAction;
+  /** Encrypted or password-protected content that cannot be scanned. */
   onProtected: VirusAction;
+  /** Content that cannot be parsed, such as a damaged archive or executable. */
   onCorrupted: VirusAction;
-  /** Scan errors: clamd down, timed out, or an answer that is not a verdict. */
-  onUnscanned: VirusAction;
-  /** Per-scan deadline for clamd, in seconds. */
+  /** Engine trouble: clamd down, timed out, or an answer that is not a verdict. */
+  onEngineError: VirusAction;
+  /** A size, count, depth or archive expansion limit was exceeded, so content was not scanned. */
+  onLimitExceeded: VirusAction;
+}
+
+/** Limits the antivirus enforces itself before clamd sees the message. */
+export interface ScanLimits {
+  /** Largest message scanned, in bytes. */
+  maxMessageBytes: number;
+  /** MIME parts per message, counting every leaf and embedded message. */
+  maxParts: number;
+  /** Nesting of multipart and message/rfc822 entities. */
+  maxMimeDepth: number;
+  /** Sum of the decoded sizes of all parts, in bytes. */
+  maxDecodedBytes: number;
+  /** Nesting of archives inside archives. */
+  maxArchiveDepth: number;
+  /** Bytes that the archives of one object may expand to, in total. */
+  maxExpandedBytes: number;
+  /**
+   * Largest archive member, in bytes. Keep it at or below clamd's MaxFileSize, because clamd
+   * scans only the start of a larger member and does not say so.
+   */
+  maxMemberBytes: number;
+  /** Largest ratio of expanded to compressed size for archive members over 1 MiB. */
+  maxCompressionRatio: number;
+  /** Files listed in the archives of one object. */
+  maxArchiveEntries: number;
+}
+
+/**
+ * A rule that blocks attachments by real file type, by name or by size. A rule matches an
+ * attachment when every condition it sets matches.
+ */
+export interface AttachmentRule {
+  /** Shown in findings, headers and metrics, such as "executables". */
+  name: string;
+  /**
+   * Detected types ("exe", "zip", "docm") or categories ("executable", "archive", "script"),
+   * read from the content, never from the name or the declared MIME type.
+   */
+  fileTypes: string[];
+  /**
+   * Case-insensitive patterns for file names, also for names inside archives and TNEF: `*` and
+   * `?` wildcards and `{a,b}` alternatives, such as "*.{pdf,doc}.{exe,scr}".
+   */
+  namePatterns: string[];
+  /** Matches attachments of at least this many decoded bytes; 0 does not check the size. */
+  minBytes: number;
+  action: VirusAction;
+  direction: Direction;
+}
+
+export interface AntivirusPolicy {
+  /** Deadline for one object scan by clamd, in seconds, retries included. */
   scanTimeoutSeconds: number;
+  inbound: VirusActions | undefined;
+  outbound:
+    | VirusActions
+    | undefined;
+  /**
+   * Prefix added to the Subject when a message with this status is passed on, by status name
+   * (infected, blocked, protected, corrupted, unscanned), such as {"protected": "[ENCRYPTED]"}.
+   */
+  subjectTags: { [key: string]: string };
+  limits: ScanLimits | undefined;
+  attachmentRules: AttachmentRule[];
+}
+
+export interface AntivirusPolicy_SubjectTagsEntry {
+  key: string;
+  value: string;
 }
 
 export interface AntispamPolicy {
@@ -188,12 +304,12 @@ export interface Policy {
   antispam: AntispamPolicy | undefined;
 }
 
-function createBaseAntivirusPolicy(): AntivirusPolicy {
-  return { onInfected: 0, onProtected: 0, onCorrupted: 0, onUnscanned: 0, scanTimeoutSeconds: 0 };
+function createBaseVirusActions(): VirusActions {
+  return { onInfected: 0, onProtected: 0, onCorrupted: 0, onEngineError: 0, onLimitExceeded: 0 };
 }
 
-export const AntivirusPolicy: MessageFns<AntivirusPolicy> = {
-  encode(message: AntivirusPolicy, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+export const VirusActions: MessageFns<VirusActions> = {
+  encode(message: VirusActions, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.onInfected !== 0) {
       writer.uint32(8).int32(message.onInfected);
     }
@@ -203,16 +319,16 @@ export const AntivirusPolicy: MessageFns<AntivirusPolicy> = {
     if (message.onCorrupted !== 0) {
       writer.uint32(24).int32(message.onCorrupted);
     }
-    if (message.onUnscanned !== 0) {
-      writer.uint32(32).int32(message.onUnscanned);
+    if (message.onEngineError !== 0) {
+      writer.uint32(32).int32(message.onEngineError);
     }
-    if (message.scanTimeoutSeconds !== 0) {
-      writer.uint32(41).double(message.scanTimeoutSeconds);
+    if (message.onLimitExceeded !== 0) {
+      writer.uint32(40).int32(message.onLimitExceeded);
     }
     return writer;
   },
 
-  decode(input: BinaryReader | Uint8Array, length?: number): AntivirusPolicy {
+  decode(input: BinaryReader | Uint8Array, length?: number): VirusActions {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
@@ -221,7 +337,7 @@ export const AntivirusPolicy: MessageFns<AntivirusPolicy> = {
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
       const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseAntivirusPolicy();
+      const message = createBaseVirusActions();
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
@@ -254,15 +370,15 @@ export const AntivirusPolicy: MessageFns<AntivirusPolicy> = {
               break;
             }
 
-            message.onUnscanned = reader.int32() as any;
+            message.onEngineError = reader.int32() as any;
             continue;
           }
           case 5: {
-            if (tag !== 41) {
+            if (tag !== 40) {
               break;
             }
 
-            message.scanTimeoutSeconds = reader.double();
+            message.onLimitExceeded = reader.int32() as any;
             continue;
           }
         }
@@ -277,7 +393,7 @@ export const AntivirusPolicy: MessageFns<AntivirusPolicy> = {
     }
   },
 
-  fromJSON(object: any): AntivirusPolicy {
+  fromJSON(object: any): VirusActions {
     return {
       onInfected: isSet(object.onInfected)
         ? virusActionFromJSON(object.onInfected)
@@ -294,20 +410,20 @@ export const AntivirusPolicy: MessageFns<AntivirusPolicy> = {
         : isSet(object.on_corrupted)
         ? virusActionFromJSON(object.on_corrupted)
         : 0,
-      onUnscanned: isSet(object.onUnscanned)
-        ? virusActionFromJSON(object.onUnscanned)
-        : isSet(object.on_unscanned)
-        ? virusActionFromJSON(object.on_unscanned)
+      onEngineError: isSet(object.onEngineError)
+        ? virusActionFromJSON(object.onEngineError)
+        : isSet(object.on_engine_error)
+        ? virusActionFromJSON(object.on_engine_error)
         : 0,
-      scanTimeoutSeconds: isSet(object.scanTimeoutSeconds)
-        ? globalThis.Number(object.scanTimeoutSeconds)
-        : isSet(object.scan_timeout_seconds)
-        ? globalThis.Number(object.scan_timeout_seconds)
+      onLimitExceeded: isSet(object.onLimitExceeded)
+        ? virusActionFromJSON(object.onLimitExceeded)
+        : isSet(object.on_limit_exceeded)
+        ? virusActionFromJSON(object.on_limit_exceeded)
         : 0,
     };
   },
 
-  toJSON(message: AntivirusPolicy): unknown {
+  toJSON(message: VirusActions): unknown {
     const obj: any = {};
     if (message.onInfected !== 0) {
       obj.onInfected = virusActionToJSON(message.onInfected);
@@ -318,11 +434,613 @@ export const AntivirusPolicy: MessageFns<AntivirusPolicy> = {
     if (message.onCorrupted !== 0) {
       obj.onCorrupted = virusActionToJSON(message.onCorrupted);
     }
-    if (message.onUnscanned !== 0) {
-      obj.onUnscanned = virusActionToJSON(message.onUnscanned);
+    if (message.onEngineError !== 0) {
+      obj.onEngineError = virusActionToJSON(message.onEngineError);
     }
+    if (message.onLimitExceeded !== 0) {
+      obj.onLimitExceeded = virusActionToJSON(message.onLimitExceeded);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<VirusActions>, I>>(base?: I): VirusActions {
+    return VirusActions.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<VirusActions>, I>>(object: I): VirusActions {
+    const message = createBaseVirusActions();
+    message.onInfected = object.onInfected ?? 0;
+    message.onProtected = object.onProtected ?? 0;
+    message.onCorrupted = object.onCorrupted ?? 0;
+    message.onEngineError = object.onEngineError ?? 0;
+    message.onLimitExceeded = object.onLimitExceeded ?? 0;
+    return message;
+  },
+};
+
+function createBaseScanLimits(): ScanLimits {
+  return {
+    maxMessageBytes: 0,
+    maxParts: 0,
+    maxMimeDepth: 0,
+    maxDecodedBytes: 0,
+    maxArchiveDepth: 0,
+    maxExpandedBytes: 0,
+    maxMemberBytes: 0,
+    maxCompressionRatio: 0,
+    maxArchiveEntries: 0,
+  };
+}
+
+export const ScanLimits: MessageFns<ScanLimits> = {
+  encode(message: ScanLimits, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.maxMessageBytes !== 0) {
+      writer.uint32(8).int64(message.maxMessageBytes);
+    }
+    if (message.maxParts !== 0) {
+      writer.uint32(16).int64(message.maxParts);
+    }
+    if (message.maxMimeDepth !== 0) {
+      writer.uint32(24).int64(message.maxMimeDepth);
+    }
+    if (message.maxDecodedBytes !== 0) {
+      writer.uint32(32).int64(message.maxDecodedBytes);
+    }
+    if (message.maxArchiveDepth !== 0) {
+      writer.uint32(40).int64(message.maxArchiveDepth);
+    }
+    if (message.maxExpandedBytes !== 0) {
+      writer.uint32(48).int64(message.maxExpandedBytes);
+    }
+    if (message.maxMemberBytes !== 0) {
+      writer.uint32(56).int64(message.maxMemberBytes);
+    }
+    if (message.maxCompressionRatio !== 0) {
+      writer.uint32(65).double(message.maxCompressionRatio);
+    }
+    if (message.maxArchiveEntries !== 0) {
+      writer.uint32(72).int64(message.maxArchiveEntries);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ScanLimits {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseScanLimits();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.maxMessageBytes = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.maxParts = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.maxMimeDepth = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.maxDecodedBytes = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.maxArchiveDepth = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.maxExpandedBytes = longToNumber(reader.int64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.maxMemberBytes = longToNumber(reader.int64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 65) {
+              break;
+            }
+
+            message.maxCompressionRatio = reader.double();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.maxArchiveEntries = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ScanLimits {
+    return {
+      maxMessageBytes: isSet(object.maxMessageBytes)
+        ? globalThis.Number(object.maxMessageBytes)
+        : isSet(object.max_message_bytes)
+        ? globalThis.Number(object.max_message_bytes)
+        : 0,
+      maxParts: isSet(object.maxParts)
+        ? globalThis.Number(object.maxParts)
+        : isSet(object.max_parts)
+        ? globalThis.Number(object.max_parts)
+        : 0,
+      maxMimeDepth: isSet(object.maxMimeDepth)
+        ? globalThis.Number(object.maxMimeDepth)
+        : isSet(object.max_mime_depth)
+        ? globalThis.Number(object.max_mime_depth)
+        : 0,
+      maxDecodedBytes: isSet(object.maxDecodedBytes)
+        ? globalThis.Number(object.maxDecodedBytes)
+        : isSet(object.max_decoded_bytes)
+        ? globalThis.Number(object.max_decoded_bytes)
+        : 0,
+      maxArchiveDepth: isSet(object.maxArchiveDepth)
+        ? globalThis.Number(object.maxArchiveDepth)
+        : isSet(object.max_archive_depth)
+        ? globalThis.Number(object.max_archive_depth)
+        : 0,
+      maxExpandedBytes: isSet(object.maxExpandedBytes)
+        ? globalThis.Number(object.maxExpandedBytes)
+        : isSet(object.max_expanded_bytes)
+        ? globalThis.Number(object.max_expanded_bytes)
+        : 0,
+      maxMemberBytes: isSet(object.maxMemberBytes)
+        ? globalThis.Number(object.maxMemberBytes)
+        : isSet(object.max_member_bytes)
+        ? globalThis.Number(object.max_member_bytes)
+        : 0,
+      maxCompressionRatio: isSet(object.maxCompressionRatio)
+        ? globalThis.Number(object.maxCompressionRatio)
+        : isSet(object.max_compression_ratio)
+        ? globalThis.Number(object.max_compression_ratio)
+        : 0,
+      maxArchiveEntries: isSet(object.maxArchiveEntries)
+        ? globalThis.Number(object.maxArchiveEntries)
+        : isSet(object.max_archive_entries)
+        ? globalThis.Number(object.max_archive_entries)
+        : 0,
+    };
+  },
+
+  toJSON(message: ScanLimits): unknown {
+    const obj: any = {};
+    if (message.maxMessageBytes !== 0) {
+      obj.maxMessageBytes = Math.round(message.maxMessageBytes);
+    }
+    if (message.maxParts !== 0) {
+      obj.maxParts = Math.round(message.maxParts);
+    }
+    if (message.maxMimeDepth !== 0) {
+      obj.maxMimeDepth = Math.round(message.maxMimeDepth);
+    }
+    if (message.maxDecodedBytes !== 0) {
+      obj.maxDecodedBytes = Math.round(message.maxDecodedBytes);
+    }
+    if (message.maxArchiveDepth !== 0) {
+      obj.maxArchiveDepth = Math.round(message.maxArchiveDepth);
+    }
+    if (message.maxExpandedBytes !== 0) {
+      obj.maxExpandedBytes = Math.round(message.maxExpandedBytes);
+    }
+    if (message.maxMemberBytes !== 0) {
+      obj.maxMemberBytes = Math.round(message.maxMemberBytes);
+    }
+    if (message.maxCompressionRatio !== 0) {
+      obj.maxCompressionRatio = floatToJson(message.maxCompressionRatio);
+    }
+    if (message.maxArchiveEntries !== 0) {
+      obj.maxArchiveEntries = Math.round(message.maxArchiveEntries);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ScanLimits>, I>>(base?: I): ScanLimits {
+    return ScanLimits.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ScanLimits>, I>>(object: I): ScanLimits {
+    const message = createBaseScanLimits();
+    message.maxMessageBytes = object.maxMessageBytes ?? 0;
+    message.maxParts = object.maxParts ?? 0;
+    message.maxMimeDepth = object.maxMimeDepth ?? 0;
+    message.maxDecodedBytes = object.maxDecodedBytes ?? 0;
+    message.maxArchiveDepth = object.maxArchiveDepth ?? 0;
+    message.maxExpandedBytes = object.maxExpandedBytes ?? 0;
+    message.maxMemberBytes = object.maxMemberBytes ?? 0;
+    message.maxCompressionRatio = object.maxCompressionRatio ?? 0;
+    message.maxArchiveEntries = object.maxArchiveEntries ?? 0;
+    return message;
+  },
+};
+
+function createBaseAttachmentRule(): AttachmentRule {
+  return { name: "", fileTypes: [], namePatterns: [], minBytes: 0, action: 0, direction: 0 };
+}
+
+export const AttachmentRule: MessageFns<AttachmentRule> = {
+  encode(message: AttachmentRule, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    for (const v of message.fileTypes) {
+      writer.uint32(18).string(v!);
+    }
+    for (const v of message.namePatterns) {
+      writer.uint32(26).string(v!);
+    }
+    if (message.minBytes !== 0) {
+      writer.uint32(32).int64(message.minBytes);
+    }
+    if (message.action !== 0) {
+      writer.uint32(40).int32(message.action);
+    }
+    if (message.direction !== 0) {
+      writer.uint32(48).int32(message.direction);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AttachmentRule {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAttachmentRule();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.fileTypes.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.namePatterns.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.minBytes = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.action = reader.int32() as any;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.direction = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AttachmentRule {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      fileTypes: globalThis.Array.isArray(object?.fileTypes)
+        ? object.fileTypes.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.file_types)
+        ? object.file_types.map((e: any) => globalThis.String(e))
+        : [],
+      namePatterns: globalThis.Array.isArray(object?.namePatterns)
+        ? object.namePatterns.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.name_patterns)
+        ? object.name_patterns.map((e: any) => globalThis.String(e))
+        : [],
+      minBytes: isSet(object.minBytes)
+        ? globalThis.Number(object.minBytes)
+        : isSet(object.min_bytes)
+        ? globalThis.Number(object.min_bytes)
+        : 0,
+      action: isSet(object.action) ? virusActionFromJSON(object.action) : 0,
+      direction: isSet(object.direction) ? directionFromJSON(object.direction) : 0,
+    };
+  },
+
+  toJSON(message: AttachmentRule): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.fileTypes?.length) {
+      obj.fileTypes = message.fileTypes;
+    }
+    if (message.namePatterns?.length) {
+      obj.namePatterns = message.namePatterns;
+    }
+    if (message.minBytes !== 0) {
+      obj.minBytes = Math.round(message.minBytes);
+    }
+    if (message.action !== 0) {
+      obj.action = virusActionToJSON(message.action);
+    }
+    if (message.direction !== 0) {
+      obj.direction = directionToJSON(message.direction);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AttachmentRule>, I>>(base?: I): AttachmentRule {
+    return AttachmentRule.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AttachmentRule>, I>>(object: I): AttachmentRule {
+    const message = createBaseAttachmentRule();
+    message.name = object.name ?? "";
+    message.fileTypes = object.fileTypes?.map((e) => e) || [];
+    message.namePatterns = object.namePatterns?.map((e) => e) || [];
+    message.minBytes = object.minBytes ?? 0;
+    message.action = object.action ?? 0;
+    message.direction = object.direction ?? 0;
+    return message;
+  },
+};
+
+function createBaseAntivirusPolicy(): AntivirusPolicy {
+  return {
+    scanTimeoutSeconds: 0,
+    inbound: undefined,
+    outbound: undefined,
+    subjectTags: {},
+    limits: undefined,
+    attachmentRules: [],
+  };
+}
+
+export const AntivirusPolicy: MessageFns<AntivirusPolicy> = {
+  encode(message: AntivirusPolicy, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.scanTimeoutSeconds !== 0) {
+      writer.uint32(41).double(message.scanTimeoutSeconds);
+    }
+    if (message.inbound !== undefined) {
+      VirusActions.encode(message.inbound, writer.uint32(50).fork()).join();
+    }
+    if (message.outbound !== undefined) {
+      VirusActions.encode(message.outbound, writer.uint32(58).fork()).join();
+    }
+    globalThis.Object.entries(message.subjectTags).forEach(([key, value]: [string, string]) => {
+      AntivirusPolicy_SubjectTagsEntry.encode({ key: key as any, value }, writer.uint32(66).fork()).join();
+    });
+    if (message.limits !== undefined) {
+      ScanLimits.encode(message.limits, writer.uint32(74).fork()).join();
+    }
+    for (const v of message.attachmentRules) {
+      AttachmentRule.encode(v!, writer.uint32(82).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AntivirusPolicy {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAntivirusPolicy();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.scanTimeoutSeconds = reader.double();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.inbound = VirusActions.decode(reader, reader.uint32());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.outbound = VirusActions.decode(reader, reader.uint32());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            const entry8 = AntivirusPolicy_SubjectTagsEntry.decode(reader, reader.uint32());
+            if (entry8.value !== undefined) {
+              message.subjectTags[entry8.key] = entry8.value;
+            }
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.limits = ScanLimits.decode(reader, reader.uint32());
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.attachmentRules.push(AttachmentRule.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AntivirusPolicy {
+    return {
+      scanTimeoutSeconds: isSet(object.scanTimeoutSeconds)
+        ? globalThis.Number(object.scanTimeoutSeconds)
+        : isSet(object.scan_timeout_seconds)
+        ? globalThis.Number(object.scan_timeout_seconds)
+        : 0,
+      inbound: isSet(object.inbound) ? VirusActions.fromJSON(object.inbound) : undefined,
+      outbound: isSet(object.outbound) ? VirusActions.fromJSON(object.outbound) : undefined,
+      subjectTags: isObject(object.subjectTags)
+        ? (globalThis.Object.entries(object.subjectTags) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.subject_tags)
+        ? (globalThis.Object.entries(object.subject_tags) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      limits: isSet(object.limits) ? ScanLimits.fromJSON(object.limits) : undefined,
+      attachmentRules: globalThis.Array.isArray(object?.attachmentRules)
+        ? object.attachmentRules.map((e: any) => AttachmentRule.fromJSON(e))
+        : globalThis.Array.isArray(object?.attachment_rules)
+        ? object.attachment_rules.map((e: any) => AttachmentRule.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: AntivirusPolicy): unknown {
+    const obj: any = {};
     if (message.scanTimeoutSeconds !== 0) {
       obj.scanTimeoutSeconds = floatToJson(message.scanTimeoutSeconds);
+    }
+    if (message.inbound !== undefined) {
+      obj.inbound = VirusActions.toJSON(message.inbound);
+    }
+    if (message.outbound !== undefined) {
+      obj.outbound = VirusActions.toJSON(message.outbound);
+    }
+    if (message.subjectTags) {
+      const entries = globalThis.Object.entries(message.subjectTags) as [string, string][];
+      if (entries.length > 0) {
+        obj.subjectTags = {};
+        entries.forEach(([k, v]) => {
+          obj.subjectTags[k] = v;
+        });
+      }
+    }
+    if (message.limits !== undefined) {
+      obj.limits = ScanLimits.toJSON(message.limits);
+    }
+    if (message.attachmentRules?.length) {
+      obj.attachmentRules = message.attachmentRules.map((e) => AttachmentRule.toJSON(e));
     }
     return obj;
   },
@@ -332,11 +1050,115 @@ export const AntivirusPolicy: MessageFns<AntivirusPolicy> = {
   },
   fromPartial<I extends Exact<DeepPartial<AntivirusPolicy>, I>>(object: I): AntivirusPolicy {
     const message = createBaseAntivirusPolicy();
-    message.onInfected = object.onInfected ?? 0;
-    message.onProtected = object.onProtected ?? 0;
-    message.onCorrupted = object.onCorrupted ?? 0;
-    message.onUnscanned = object.onUnscanned ?? 0;
     message.scanTimeoutSeconds = object.scanTimeoutSeconds ?? 0;
+    message.inbound = (object.inbound !== undefined && object.inbound !== null)
+      ? VirusActions.fromPartial(object.inbound)
+      : undefined;
+    message.outbound = (object.outbound !== undefined && object.outbound !== null)
+      ? VirusActions.fromPartial(object.outbound)
+      : undefined;
+    message.subjectTags = (globalThis.Object.entries(object.subjectTags ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.limits = (object.limits !== undefined && object.limits !== null)
+      ? ScanLimits.fromPartial(object.limits)
+      : undefined;
+    message.attachmentRules = object.attachmentRules?.map((e) => AttachmentRule.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseAntivirusPolicy_SubjectTagsEntry(): AntivirusPolicy_SubjectTagsEntry {
+  return { key: "", value: "" };
+}
+
+export const AntivirusPolicy_SubjectTagsEntry: MessageFns<AntivirusPolicy_SubjectTagsEntry> = {
+  encode(message: AntivirusPolicy_SubjectTagsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AntivirusPolicy_SubjectTagsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAntivirusPolicy_SubjectTagsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AntivirusPolicy_SubjectTagsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: AntivirusPolicy_SubjectTagsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AntivirusPolicy_SubjectTagsEntry>, I>>(
+    base?: I,
+  ): AntivirusPolicy_SubjectTagsEntry {
+    return AntivirusPolicy_SubjectTagsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AntivirusPolicy_SubjectTagsEntry>, I>>(
+    object: I,
+  ): AntivirusPolicy_SubjectTagsEntry {
+    const message = createBaseAntivirusPolicy_SubjectTagsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };
@@ -824,6 +1646,10 @@ function longToNumber(int64: { toString(): string }): number {
     throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
   }
   return num;
+}
+
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
 }
 
 function isSet(value: any): boolean {

@@ -2,8 +2,10 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ClamdScanner } from '../../engine/clamd-scanner.js';
-import { scanMessage, type ScanLimits } from '../../scan/scan-message.js';
+import { defaultScanLimits } from '@mailshield/common';
+import type { Scanner } from '../../engine/scanner.js';
+import { scanMessage, type ScanSettings } from '../../scan/scan-message.js';
+import { singleClamdPool } from '../fakes.js';
 import {
   clamdAddress,
   closedPort,
@@ -16,19 +18,23 @@ import {
 } from '../helpers.js';
 
 const { address, skip } = clamdAddress();
-const scanner =
-  address === undefined ? undefined : new ClamdScanner({ address, maxScansInFlight: 8 });
-const limits: ScanLimits = {
+const scanner = address === undefined ? undefined : singleClamdPool(address);
+after(() => scanner?.close());
+const settings: ScanSettings = {
   timeoutSeconds: 10,
-  maxDepth: 20,
-  maxObjects: 500,
-  maxObjectBytes: 64 * 1024 * 1024,
+  limits: defaultScanLimits(),
+  rules: [],
+  isOutbound: false,
 };
+
+function scanWith(raw: Buffer, engine: Scanner, overrides: Partial<ScanSettings> = {}) {
+  return scanMessage(raw, { scanner: engine, store: undefined }, { ...settings, ...overrides });
+}
 const eicar = Buffer.from(EICAR, 'latin1');
 const TESTFILES = '/usr/share/clamav-testfiles';
 
 function scan(raw: Buffer) {
-  return scanMessage(raw, scanner!, limits);
+  return scanWith(raw, scanner!);
 }
 
 function isEicarName(name: string): boolean {
@@ -88,20 +94,21 @@ test('scan reports a clean mail clean', { skip }, async () => {
 });
 
 test('scan reports clamd down as unscanned', async () => {
-  const down = new ClamdScanner({ address: await closedPort() });
-  const result = await scanMessage(mailWithAttachment('a.txt', Buffer.from('hello')), down, limits);
+  const down = singleClamdPool(await closedPort());
+  after(() => down.close());
+  const result = await scanWith(mailWithAttachment('a.txt', Buffer.from('hello')), down);
   assert.equal(result.status, 'unscanned');
-  assert.equal(result.reason, 'AV_CLAMD_UNAVAILABLE');
+  assert.match(result.reason, /^AV_CLAMD_(UNAVAILABLE|CIRCUIT_OPEN)$/);
   assert.ok(result.objects.every((o) => o.verdict.status === 'unscanned'));
 });
 
 test('scan reports a silent clamd as timed out', async () => {
   const silent = await startSilentServer();
   after(() => silent.close());
-  const hung = new ClamdScanner({ address: silent.address });
+  const hung = singleClamdPool(silent.address);
+  after(() => hung.close());
   const started = Date.now();
-  const result = await scanMessage(mailWithAttachment('a.txt', Buffer.from('hello')), hung, {
-    ...limits,
+  const result = await scanWith(mailWithAttachment('a.txt', Buffer.from('hello')), hung, {
     timeoutSeconds: 1,
   });
   assert.equal(result.status, 'unscanned');
@@ -126,7 +133,9 @@ test('scan reports MIME past the depth limit as unscanned', { skip }, async () =
     lines.push(`Content-Type: multipart/mixed; boundary=d${i}`, '', `--d${i}`);
   lines.push('Content-Type: text/plain', '', 'deep text');
   for (let i = 3; i >= 0; i--) lines.push(`--d${i}--`);
-  const result = await scanMessage(crlf(lines), scanner!, { ...limits, maxDepth: 2 });
+  const result = await scanWith(crlf(lines), scanner!, {
+    limits: { ...defaultScanLimits(), maxMimeDepth: 2 },
+  });
   assert.equal(result.status, 'unscanned');
   assert.equal(result.reason, 'AV_MIME_TOO_DEEP');
 });

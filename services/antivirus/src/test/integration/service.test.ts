@@ -1,3 +1,6 @@
+import { mkdtemp, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLogger, insecureCredentials, MemoryBus, type HostPort } from '@mailshield/common';
@@ -13,9 +16,12 @@ const { address, skip } = clamdAddress();
 const logger = createLogger('antivirus-test', 'silent');
 
 async function start(clamd: HostPort) {
+  const storeDir = await mkdtemp(join(tmpdir(), 'mailshield-av-store-'));
   const options = {
     ...readAntivirusOptions({}),
-    clamd,
+    clamd: [{ address: clamd, sharesStore: true }],
+    clamdSharesStore: true,
+    storeDir,
     grpcPort: 0,
     metricsPort: 0,
     healthIntervalSeconds: 0.2,
@@ -30,6 +36,7 @@ async function start(clamd: HostPort) {
   const target = `127.0.0.1:${service.ports['grpc']}`;
   return {
     service,
+    storeFolder: join(storeDir, options.instance),
     bus,
     antivirus: new AntivirusClient(target, insecureCredentials),
     health: new HealthClient(target, insecureCredentials),
@@ -55,7 +62,7 @@ async function eventually(check: () => Promise<boolean>, timeoutMs = 5000): Prom
 }
 
 test('service scans over gRPC and reports health', { skip }, async () => {
-  const { service, bus, antivirus, health } = await start(address!);
+  const { service, bus, antivirus, health, storeFolder } = await start(address!);
   try {
     await eventually(
       async () => (await healthOf(health)) === HealthCheckResponse_ServingStatus.SERVING,
@@ -79,6 +86,8 @@ test('service scans over gRPC and reports health', { skip }, async () => {
       /mailshield_antivirus_messages_total\{status="infected",action="reject"\} 1/,
     );
     assert.match(metrics, /mailshield_antivirus_scan_duration_seconds_count 1/);
+    // The objects went to clamd by path through the store, which is empty again.
+    assert.deepEqual(await readdir(storeFolder), []);
   } finally {
     antivirus.close();
     health.close();

@@ -8,6 +8,7 @@ import {
   headerEnd,
   initTracing,
   MemoryBus,
+  RetryLaterError,
   Topics,
   UnavailableError,
   type PolicySource,
@@ -16,7 +17,8 @@ import { Disposition, QueueMode, Stage, MessageRecord } from '@mailshield/proto/
 import { VirusAction } from '@mailshield/proto/policy';
 import { Registry } from 'prom-client';
 import { handleBatch, startConsumer, type ConsumerContext } from '../../consumer.js';
-import { ClamdScanner, type Scanner } from '../../engine/clamd-scanner.js';
+import { ClamdPool } from '../../engine/clamd-pool.js';
+import type { Scanner } from '../../engine/scanner.js';
 import { createAntivirusMetrics } from '../../metrics.js';
 import { walkMessage } from '../../mime/walker.js';
 import { FakeBackupStore, fixedPolicy, messageRecord } from '../fakes.js';
@@ -34,19 +36,32 @@ const { address, skip } = clamdAddress();
 const eicar = Buffer.from(EICAR, 'latin1');
 const logger = createLogger('antivirus-test', 'silent');
 
+const pools: ClamdPool[] = [];
+after(() => Promise.all(pools.map((pool) => pool.close())));
+
+function poolFor(endpoint: { host: string; port: number }): ClamdPool {
+  const pool = new ClamdPool({
+    endpoints: [{ address: endpoint, sharesStore: false }],
+    refreshIntervalSeconds: 0,
+  });
+  pools.push(pool);
+  return pool;
+}
+
 function contextWith(scanner: Scanner | undefined, policy: PolicySource) {
   const bus = new MemoryBus();
   const backup = new FakeBackupStore();
   const context: ConsumerContext = {
-    scanner: scanner ?? new ClamdScanner({ address: address! }),
+    scanner: scanner ?? poolFor(address!),
+    store: undefined,
     policy,
     metrics: createAntivirusMetrics(new Registry()),
     instance: 'antivirus-test',
-    limits: { maxDepth: 20, maxObjects: 500, maxObjectBytes: 64 * 1024 * 1024 },
     bus,
     backup,
     logger,
     messageConcurrency: 4,
+    pauseState: { isPaused: false },
   };
   return { bus, backup, context };
 }
@@ -179,7 +194,7 @@ test('failed backup leaves the batch uncommitted', { skip }, async () => {
 });
 
 test('clamd down after queue retries the batch', async () => {
-  const down = new ClamdScanner({ address: await closedPort() });
+  const down = poolFor(await closedPort());
   const { bus, context } = contextWith(down, fixedPolicy());
   const record = messageRecord(mailWithAttachment('a.txt', Buffer.from('hi')));
   await assert.rejects(
@@ -189,13 +204,26 @@ test('clamd down after queue retries the batch', async () => {
   assert.equal(bus.publishes.length, 0);
 });
 
+test('consumer pauses while clamd is down', async () => {
+  const down = poolFor(await closedPort());
+  const { bus, context } = contextWith(down, fixedPolicy());
+  const record = messageRecord(mailWithAttachment('a.txt', Buffer.from('hi')));
+  await assert.rejects(runOne(record, context, bus), UnavailableError);
+  assert.equal(down.isAvailable(), false);
+  await assert.rejects(
+    runOne(record, context, bus),
+    (err: unknown) => err instanceof RetryLaterError && err.delayMs === 1000,
+  );
+  assert.equal(context.pauseState.isPaused, true);
+  const metrics = await context.metrics.consumptionPaused.get();
+  assert.equal(metrics.values[0]?.value, 1);
+  assert.equal(bus.publishes.length, 0);
+});
+
 test('silent clamd before queue answers 451', async () => {
   const silent = await startSilentServer();
   after(() => silent.close());
-  const { bus, context } = contextWith(
-    new ClamdScanner({ address: silent.address }),
-    fixedPolicy({}, 1),
-  );
+  const { bus, context } = contextWith(poolFor(silent.address), fixedPolicy({}, 1));
   const out = await runOne(
     messageRecord(
       mailWithAttachment('a.txt', Buffer.from('hi')),
@@ -211,7 +239,7 @@ test('silent clamd before queue answers 451', async () => {
 });
 
 test('decided record passes unchanged', async () => {
-  const down = new ClamdScanner({ address: await closedPort() });
+  const down = poolFor(await closedPort());
   const { bus, context } = contextWith(down, fixedPolicy());
   const record = {
     ...messageRecord(Buffer.from('Subject: x\r\n\r\nbody')),

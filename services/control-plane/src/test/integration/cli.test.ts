@@ -96,6 +96,19 @@ test('mailshieldctl against a real control plane', async (t) => {
     const result = await cli('policy', 'set', '-f', file);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /relayDomain: unknown field/);
+    await writeFile(
+      file,
+      JSON.stringify({
+        antivirus: {
+          inbound: { onInfectd: 'VIRUS_ACTION_SKIP' },
+          attachmentRules: [{ name: 'exe', fileType: ['exe'] }],
+        },
+      }),
+    );
+    const nested = await cli('policy', 'set', '-f', file);
+    assert.equal(nested.code, 1);
+    assert.match(nested.stderr, /antivirus\.inbound\.onInfectd: unknown field/);
+    assert.match(nested.stderr, /antivirus\.attachmentRules\[0\]\.fileType: unknown field/);
   });
 
   await t.test('backup list, show and release', async () => {

@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { startGrpcServer, type GrpcServerHandle } from '@mailshield/common';
+import {
+  DEGRADED_HEALTH_SERVICE,
+  startGrpcServer,
+  type GrpcServerHandle,
+} from '@mailshield/common';
 import { Registry } from 'prom-client';
 import { IntegrityMonitor } from '../../integrity/monitor.js';
 import { createControlPlaneMetrics } from '../../metrics.js';
 import { silentLogger } from '../../testing/support.js';
 
-test('monitor follows SERVING, NOT_SERVING, UNREACHABLE', async (t) => {
+test('monitor follows SERVING, DEGRADED, NOT_SERVING, UNREACHABLE', async (t) => {
   const component: GrpcServerHandle = await startGrpcServer('127.0.0.1', 0, [], silentLogger);
   let isStopped = false;
   t.after(async () => {
@@ -31,6 +35,14 @@ test('monitor follows SERVING, NOT_SERVING, UNREACHABLE', async (t) => {
   assert.equal(health().policyVersion, 4);
   const servingSince = health().since!;
 
+  component.setServiceHealth(DEGRADED_HEALTH_SERVICE, 'NOT_SERVING');
+  await monitor.checkAll();
+  assert.equal(health().health, 'DEGRADED');
+  assert.match(health().detail, /degraded/);
+  component.setServiceHealth(DEGRADED_HEALTH_SERVICE, 'SERVING');
+  await monitor.checkAll();
+  assert.equal(health().health, 'SERVING');
+
   component.setHealth('NOT_SERVING');
   await monitor.checkAll();
   assert.equal(health().health, 'NOT_SERVING');
@@ -46,10 +58,14 @@ test('monitor follows SERVING, NOT_SERVING, UNREACHABLE', async (t) => {
   assert.match(metrics, /mailshield_control_plane_component_up\{component="antivirus"\} 0/);
   assert.match(
     metrics,
-    /mailshield_control_plane_health_checks_total\{component="antivirus",result="serving"\} 1/,
+    /mailshield_control_plane_health_checks_total\{component="antivirus",result="serving"\} 2/,
   );
   assert.match(
     metrics,
     /mailshield_control_plane_health_checks_total\{component="antivirus",result="unreachable"\} 1/,
+  );
+  assert.match(
+    metrics,
+    /mailshield_control_plane_health_checks_total\{component="antivirus",result="degraded"\} 1/,
   );
 });

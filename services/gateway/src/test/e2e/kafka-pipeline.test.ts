@@ -186,7 +186,7 @@ describe('pipeline on Kafka and PostgreSQL', { timeout: 900_000 }, () => {
 
   test('applies a new antivirus action without a restart', async () => {
     await pipeline.updatePolicy((policy) => {
-      policy.antivirus!.onInfected = VirusAction.VIRUS_ACTION_REJECT;
+      policy.antivirus!.inbound!.onInfected = VirusAction.VIRUS_ACTION_REJECT;
     });
     const flowing = sendAll(
       pipeline.smtpPort,
@@ -195,7 +195,7 @@ describe('pipeline on Kafka and PostgreSQL', { timeout: 900_000 }, () => {
     );
     await flowing;
     await pipeline.updatePolicy((policy) => {
-      policy.antivirus!.onInfected = VirusAction.VIRUS_ACTION_DELETE_OBJECT;
+      policy.antivirus!.inbound!.onInfected = VirusAction.VIRUS_ACTION_DELETE_OBJECT;
     });
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const afterChange = await sendAll(
@@ -222,7 +222,7 @@ describe('pipeline on Kafka and PostgreSQL', { timeout: 900_000 }, () => {
       assert.match(copy.raw.toString('latin1'), /removed/i);
     }
     await pipeline.updatePolicy((policy) => {
-      policy.antivirus!.onInfected = VirusAction.VIRUS_ACTION_REJECT;
+      policy.antivirus!.inbound!.onInfected = VirusAction.VIRUS_ACTION_REJECT;
     });
   });
 

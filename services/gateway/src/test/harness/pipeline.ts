@@ -26,6 +26,10 @@ export class Pipeline {
   /** Ports of each service's Prometheus /metrics endpoint. */
   metricsPorts = { 'control-plane': 0, interceptor: 0, antivirus: 0, antispam: 0 };
   stateDir = '';
+  /** Scan store folder of the antivirus; the store of each instance is a folder inside it. */
+  get storeDir(): string {
+    return join(this.stateDir, 'antivirus-store');
+  }
   private config: ConfigClient | undefined;
   private backup: BackupClient | undefined;
 
@@ -66,6 +70,7 @@ export class Pipeline {
       MAILSHIELD_NEXT_HOP: `127.0.0.1:${sinkPort}`,
       MAILSHIELD_COMPONENTS: `interceptor=127.0.0.1:${ports.interceptor},antivirus=127.0.0.1:${ports.antivirus},antispam=127.0.0.1:${ports.antispam}`,
       MAILSHIELD_RELAY_DOMAINS: 'example.com',
+      MAILSHIELD_ANTIVIRUS_STORE_DIR: this.storeDir,
       ...this.extraEnv,
     };
     if (this.mode === 'embedded') {

@@ -1,0 +1,31 @@
+import type { EngineVerdict } from './verdict.js';
+
+/** One object to scan. */
+export interface ScanRequest {
+  /** The bytes to scan. */
+  content: Buffer;
+  /**
+   * Absolute path of a file that contains exactly `content`, in the antivirus' store folder.
+   * A clamd that shares that folder scans the file with SCAN; others get `content` by INSTREAM.
+   */
+  file?: string | undefined;
+  /** Time the whole scan may take, retries included, in seconds. */
+  timeoutSeconds: number;
+}
+
+/** The scan engine interface the rest of the service uses, so tests and caches can stand in. */
+export interface Scanner {
+  /** Scans one object. Never rejects: every failure comes back as an unscanned verdict. */
+  scan(request: ScanRequest): Promise<EngineVerdict>;
+  /** Resolves true when at least one clamd replies to PING within `timeoutSeconds`. */
+  ping(timeoutSeconds: number): Promise<boolean>;
+  /** A token that changes whenever the signatures in use change; part of cache keys. */
+  signatureVersion(): string;
+  /** False while no clamd is known to be working, when scans fail at once. */
+  isAvailable(): boolean;
+  /**
+   * Resolves once `isAvailable()` is true. Rejects with the signal's reason when `signal`
+   * aborts first.
+   */
+  waitUntilAvailable(signal?: AbortSignal): Promise<void>;
+}

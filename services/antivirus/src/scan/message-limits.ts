@@ -1,0 +1,41 @@
+import type { ScanLimits } from '@mailshield/proto/policy';
+import { AvReason } from '../errors.js';
+import type { EngineVerdict } from '../engine/verdict.js';
+import type { MimeTree } from '../mime/types.js';
+
+/** An unscanned verdict for a limit; limits are deterministic, so they never cause a retry. */
+export function limitVerdict(reason: string, detail: string): EngineVerdict {
+  return { status: 'unscanned', names: [], reason, detail };
+}
+
+/** Returns a verdict when the raw message is over the size limit, before it is parsed. */
+export function checkMessageSize(raw: Buffer, limits: ScanLimits): EngineVerdict | undefined {
+  if (raw.length <= limits.maxMessageBytes) return undefined;
+  return limitVerdict(
+    AvReason.messageTooLarge,
+    `message of ${raw.length} bytes is over the limit of ${limits.maxMessageBytes}`,
+  );
+}
+
+/** Returns a verdict for each limit of the MIME structure that the message exceeds. */
+export function checkTreeLimits(tree: MimeTree, limits: ScanLimits): EngineVerdict[] {
+  const verdicts: EngineVerdict[] = [];
+  if (tree.isTooDeep) {
+    verdicts.push(
+      limitVerdict(AvReason.mimeTooDeep, `MIME nesting deeper than ${limits.maxMimeDepth}`),
+    );
+  }
+  if (tree.hasTooManyParts) {
+    verdicts.push(limitVerdict(AvReason.tooManyParts, `more than ${limits.maxParts} MIME parts`));
+  }
+  const decoded = tree.leaves.reduce((sum, leaf) => sum + leaf.content.length, 0);
+  if (decoded > limits.maxDecodedBytes) {
+    verdicts.push(
+      limitVerdict(
+        AvReason.decodedTooLarge,
+        `parts decode to ${decoded} bytes, over the limit of ${limits.maxDecodedBytes}`,
+      ),
+    );
+  }
+  return verdicts;
+}
