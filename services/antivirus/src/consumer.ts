@@ -26,7 +26,7 @@ export interface ConsumerContext extends StageContext {
   backup: BackupStore;
   logger: Logger;
   messageConcurrency: number;
-  /** Whether consumption is paused because no clamd endpoint answers. */
+  /** Whether consumption is paused because no clamd endpoint responds. */
   pauseState: { isPaused: boolean };
 }
 

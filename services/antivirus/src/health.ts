@@ -11,7 +11,7 @@ import type { RamStore } from './store/ram-store.js';
 
 const SERVICE = 'mailshield.v1.Antivirus';
 
-/** What the health checks read and where they report. */
+/** Dependencies and settings of the health checks. */
 export interface HealthContext {
   server: GrpcServerHandle;
   engine: { refresh(timeoutSeconds: number): Promise<EndpointState[]> };
@@ -26,7 +26,7 @@ export interface HealthContext {
 
 /**
  * Checks every `intervalSeconds`: SERVING while a policy is loaded and at least one clamd
- * endpoint answers, NOT_SERVING otherwise. Old signatures keep the service serving, since
+ * endpoint responds, NOT_SERVING otherwise. Old signatures keep the service serving, since
  * they still catch most malware, but mark it degraded. Returns a function that stops the checks.
  */
 export function watchHealth(context: HealthContext): () => void {

@@ -59,7 +59,7 @@ export function createAntivirusMetrics(registry: Registry): AntivirusMetrics {
     }),
     consumptionPaused: new Gauge({
       name: 'mailshield_antivirus_consumption_paused',
-      help: '1 while consumption of the inbound topic is paused because no clamd endpoint answers.',
+      help: '1 while consumption of the inbound topic is paused because no clamd endpoint responds.',
       registers: [registry],
     }),
     cacheLookups: new Counter({
@@ -70,7 +70,7 @@ export function createAntivirusMetrics(registry: Registry): AntivirusMetrics {
     }),
     endpointUp: new Gauge({
       name: 'mailshield_antivirus_clamd_up',
-      help: '1 when the clamd endpoint answered the last health check and its circuit is not open.',
+      help: '1 when the clamd endpoint responded to the last health check and its circuit is not open.',
       labelNames: ['endpoint'],
       registers: [registry],
     }),

@@ -76,7 +76,7 @@ function directionActions(context: PolicyContext): VirusActions {
   return actions ?? defaultVirusActions();
 }
 
-/** The severest action of the message's objects and limits; UNSPECIFIED when all are clean. */
+/** Returns the severest action of the message's objects and limits, UNSPECIFIED when all are clean. */
 export function messageAction(scan: MessageScan, actions: VirusActions): VirusAction {
   let action: VirusAction = VirusAction.VIRUS_ACTION_UNSPECIFIED;
   for (const result of scan.objects) action = severerAction(action, objectAction(result, actions));

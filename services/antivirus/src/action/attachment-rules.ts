@@ -1,7 +1,7 @@
 import { FILE_TYPE_CATEGORY } from '@mailshield/common';
 import { Direction, type AttachmentRule } from '@mailshield/proto/policy';
 
-/** What a rule is matched against: an attachment and each file found inside it. */
+/** Facts about an attachment and each file found inside it, which rules are matched against. */
 export interface AttachmentFacts {
   /** Decoded size of the attachment, in bytes. */
   size: number;
@@ -25,7 +25,7 @@ export function matchAttachmentRule(
   );
 }
 
-/** A rule matches when every condition it sets matches. */
+/** Checks every condition the rule sets; a rule without conditions never matches. */
 function ruleMatches(rule: AttachmentRule, facts: AttachmentFacts): boolean {
   if (rule.minBytes > 0 && facts.size < rule.minBytes) return false;
   if (rule.fileTypes.length > 0 && !facts.types.some((type) => typeListed(rule.fileTypes, type)))
@@ -45,7 +45,7 @@ function typeListed(listed: readonly string[], type: string): boolean {
   );
 }
 
-/** The last path segment, since names inside archives carry folders. */
+/** Returns the last path segment, because names inside archives carry folders. */
 function baseName(name: string): string {
   const segments = name.split(/[/\\]/);
   return (segments[segments.length - 1] ?? name).trim();

@@ -6,8 +6,8 @@ import type { ObjectResult } from '../scan/scan-message.js';
 
 /**
  * Order in which actions win when objects of one message call for different ones. Removing the
- * message outranks a retry, because nothing is delivered either way and the copy is in Backup;
- * a retry outranks removing one part, since the unscanned part cannot be judged yet.
+ * message outranks a retry, because nothing is delivered either way and the copy is in Backup.
+ * A retry outranks removing one part, because the unscanned part cannot be judged yet.
  */
 const severity: Record<VirusAction, number> = {
   [VirusAction.VIRUS_ACTION_UNSPECIFIED]: 0,
@@ -19,13 +19,13 @@ const severity: Record<VirusAction, number> = {
   [VirusAction.UNRECOGNIZED]: 0,
 };
 
-/** The more severe of two actions. */
+/** Returns the more severe of two actions. */
 export function severerAction(a: VirusAction, b: VirusAction): VirusAction {
   return (severity[b] ?? 0) > (severity[a] ?? 0) ? b : a;
 }
 
 /**
- * The action for one verdict: by status, and for unscanned by whether a limit (never changes
+ * Returns the action for one verdict: by status, and for unscanned by whether a limit (never changes
  * on retry) or the engine (may recover) is the cause. UNSPECIFIED means nothing to do.
  */
 export function verdictAction(verdict: EngineVerdict, actions: VirusActions): VirusAction {
@@ -47,7 +47,7 @@ export function verdictAction(verdict: EngineVerdict, actions: VirusActions): Vi
   }
 }
 
-/** The action an object calls for: its verdict's and its attachment rule's, whichever is severer. */
+/** Returns the severer of the actions for an object's verdict and for its attachment rule. */
 export function objectAction(result: ObjectResult, actions: VirusActions): VirusAction {
   const byVerdict = verdictAction(result.verdict, actions);
   if (result.rule === undefined) return byVerdict;

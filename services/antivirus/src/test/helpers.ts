@@ -430,6 +430,8 @@ export interface ClamdProcess {
   dir: string;
   /** Sends one command such as `RELOAD` and resolves the reply without its NUL. */
   command(name: string): Promise<string>;
+  /** Starts clamd again on the same port and configuration, after it was stopped or killed. */
+  restart(): Promise<void>;
   /** Stops clamd (SIGTERM, SIGKILL after 5 s) when it still runs, then removes `dir`. */
   stop(): Promise<void>;
 }
@@ -447,9 +449,7 @@ export async function startClamd(config: string[] = []): Promise<ClamdProcess> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const address = await closedPort();
     await writeFile(join(dir, 'clamd.conf'), clamdConfig(dir, address.port, config));
-    const child = spawn(clamdBinary().path, [`--config-file=${join(dir, 'clamd.conf')}`], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const child = spawnClamd(dir);
     let stderr = '';
     child.stderr!.on('data', (data: Buffer) => (stderr += data.toString()));
     try {
@@ -489,17 +489,30 @@ function clamdConfig(dir: string, port: number, extra: string[]): string {
   ].join('\n');
 }
 
+function spawnClamd(dir: string): ChildProcess {
+  return spawn(clamdBinary().path, [`--config-file=${join(dir, 'clamd.conf')}`], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+}
+
 function clamdProcess(address: HostPort, child: ChildProcess, dir: string): ClamdProcess {
-  return {
+  const handle: ClamdProcess = {
     address,
     process: child,
     dir,
     command: (name) => sendClamdCommand(address, name, 10_000),
+    restart: async () => {
+      await stopChild(handle.process);
+      handle.process = spawnClamd(dir);
+      handle.process.stderr!.resume();
+      await waitForPong(address, handle.process, 60_000);
+    },
     stop: async () => {
-      await stopChild(child);
+      await stopChild(handle.process);
       await rm(dir, { recursive: true, force: true });
     },
   };
+  return handle;
 }
 
 async function waitForPong(

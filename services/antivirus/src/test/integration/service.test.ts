@@ -3,14 +3,27 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createLogger, insecureCredentials, MemoryBus, type HostPort } from '@mailshield/common';
+import {
+  createLogger,
+  DEGRADED_HEALTH_SERVICE,
+  insecureCredentials,
+  MemoryBus,
+  type HostPort,
+} from '@mailshield/common';
 import { AntivirusClient, type ScanMessageResponse } from '@mailshield/proto/antivirus';
 import { HealthClient, HealthCheckResponse_ServingStatus } from '@mailshield/proto/health';
 import { Disposition } from '@mailshield/proto/message';
 import { readAntivirusOptions } from '../../config.js';
 import { startAntivirus } from '../../index.js';
 import { FakeBackupStore, fixedPolicy } from '../fakes.js';
-import { clamdAddress, closedPort, EICAR, mailWithAttachment } from '../helpers.js';
+import {
+  clamdAddress,
+  closedPort,
+  EICAR,
+  fakeClamd,
+  mailWithAttachment,
+  startScriptedServer,
+} from '../helpers.js';
 
 const { address, skip } = clamdAddress();
 const logger = createLogger('antivirus-test', 'silent');
@@ -45,9 +58,10 @@ async function start(clamd: HostPort) {
 
 function healthOf(
   client: InstanceType<typeof HealthClient>,
+  service = '',
 ): Promise<HealthCheckResponse_ServingStatus> {
   return new Promise((resolve, reject) =>
-    client.check({ service: '' }, (err, response) =>
+    client.check({ service }, (err, response) =>
       err === null ? resolve(response.status) : reject(err),
     ),
   );
@@ -122,3 +136,45 @@ test('service is not serving while clamd is down', async () => {
     await service.stop();
   }
 });
+
+test('service is degraded with stale signatures', async () => {
+  const built = ctime(new Date(Date.now() - 72 * 3600 * 1000));
+  const clamd = await startScriptedServer(
+    fakeClamd((command) => {
+      if (command.endsWith('PING')) return 'PONG';
+      if (command.endsWith('VERSION')) return `ClamAV 1.4.6/27400/${built}`;
+      return 'stream: OK';
+    }),
+  );
+  const { service, antivirus, health } = await start(clamd.address);
+  try {
+    await eventually(
+      async () => (await healthOf(health)) === HealthCheckResponse_ServingStatus.SERVING,
+    );
+    await eventually(
+      async () =>
+        (await healthOf(health, DEGRADED_HEALTH_SERVICE)) ===
+        HealthCheckResponse_ServingStatus.NOT_SERVING,
+    );
+    const metrics = await service.registry.metrics();
+    assert.match(metrics, /mailshield_antivirus_signatures_stale 1/);
+    assert.match(
+      metrics,
+      /mailshield_antivirus_signature_version\{endpoint="127\.0\.0\.1:\d+"\} 27400/,
+    );
+    const age = /mailshield_antivirus_signature_age_seconds\{[^}]*\} (\d+)/.exec(metrics);
+    assert.ok(age !== null && Number(age[1]) >= 72 * 3600 - 60, metrics);
+  } finally {
+    antivirus.close();
+    health.close();
+    await service.stop();
+    await clamd.close();
+  }
+});
+
+/** A date as clamd's VERSION reply writes it, such as `Thu Dec  3 09:33:02 2026`. */
+function ctime(date: Date): string {
+  const [weekday, , month, , time] = date.toUTCString().split(' ');
+  const day = String(date.getUTCDate()).padStart(2, ' ');
+  return `${weekday!.replace(',', '')} ${month} ${day} ${time} ${date.getUTCFullYear()}`;
+}

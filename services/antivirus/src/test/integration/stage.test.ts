@@ -236,6 +236,11 @@ test('silent clamd before queue answers 451', async () => {
   assert.equal(out.reply, '451 4.7.0 Virus scan failed, try again later');
   assert.equal(out.outcomes[0]!.status, 'unscanned');
   assert.equal(out.outcomes[0]!.reason, 'AV_CLAMD_TIMEOUT');
+  const metrics = await context.metrics.unscanned.get();
+  assert.deepEqual(
+    metrics.values.map((value) => [value.labels['reason'], value.value]),
+    [['AV_CLAMD_TIMEOUT', 1]],
+  );
 });
 
 test('decided record passes unchanged', async () => {

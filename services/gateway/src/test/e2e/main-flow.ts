@@ -1,3 +1,6 @@
+import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { corpusMessages, malwareAndSpamMessages, sendAll } from '../harness/traffic.js';
 import { assertOutcomes, settle } from '../harness/reconcile.js';
 import type { Pipeline } from '../harness/pipeline.js';
@@ -11,4 +14,14 @@ export async function runMainFlow(pipeline: Pipeline): Promise<void> {
   const sent = await sendAll(pipeline.smtpPort, messages);
   const result = await settle(pipeline, sent, 240_000);
   assertOutcomes(sent, result);
+  await assertStoreEmpty(pipeline);
+}
+
+/** Checks that the antivirus removed every object it wrote to its scan store. */
+export async function assertStoreEmpty(pipeline: Pipeline): Promise<void> {
+  const instances = await readdir(pipeline.storeDir);
+  assert.ok(instances.length > 0, 'the antivirus did not create its scan store');
+  for (const instance of instances) {
+    assert.deepEqual(await readdir(join(pipeline.storeDir, instance)), [], `store of ${instance}`);
+  }
 }
