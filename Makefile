@@ -9,7 +9,7 @@ TEST_FILES = $(shell find proto services -path '*/node_modules' -prune -o -path 
 
 .PHONY: help
 help: ## Show the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
 .PHONY: install
 install: ## Install system packages, npm dependencies and the Kafka jars (idempotent)
@@ -53,6 +53,10 @@ run: install build ## Start the whole gateway in one process: SMTP on 127.0.0.1:
 .PHONY: bench
 bench: install build parts ## Measure throughput and latency of the whole pipeline
 	@source deploy/local/env.sh && node services/gateway/dist/bench/main.js
+
+.PHONY: bench-antivirus
+bench-antivirus: install build parts ## Measure the antivirus scan against raw clamd
+	@source deploy/local/env.sh && node --expose-gc services/antivirus/dist/bench/main.js
 
 .PHONY: ci
 ci: lint test ## What CI runs

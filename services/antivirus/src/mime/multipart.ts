@@ -30,7 +30,11 @@ export function splitMultipart(
   let previousNewlineStart = start;
   let preamble: ByteRange = { start, end };
   for (const line of linesOf(buf, start, end)) {
-    const kind = delimiterKind(buf.toString('latin1', line.start, line.contentEnd), delimiter);
+    // Most lines do not start with "--", and making a string of each would cost more.
+    const isCandidate = buf[line.start] === 0x2d && buf[line.start + 1] === 0x2d;
+    const kind = isCandidate
+      ? delimiterKind(buf.toString('latin1', line.start, line.contentEnd), delimiter)
+      : undefined;
     if (kind !== undefined) {
       // The newline before a delimiter belongs to the delimiter, not to the part.
       if (partStart !== undefined)

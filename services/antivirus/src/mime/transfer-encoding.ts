@@ -2,13 +2,45 @@ import { decodeUuencodedLines } from './uuencode.js';
 
 /**
  * Decodes base64 and ignores every byte outside the base64 alphabet (line breaks, spaces,
- * junk, and `=` padding in the middle of the data). Decoding stops at nothing, so bytes hidden
- * after a premature `=` are still decoded and scanned.
+ * junk). `=` padding in the middle of the data ends one segment and the next segment is
+ * decoded on its own, so bytes hidden after a premature `=` are still decoded and scanned.
  */
 export function decodeBase64(data: Buffer): Buffer {
-  const alphabet = data.toString('latin1').replace(/[^A-Za-z0-9+/]/g, '');
-  const usable = alphabet.length - (alphabet.length % 4 === 1 ? 1 : 0);
-  return Buffer.from(alphabet.slice(0, usable), 'base64');
+  // Node's decoder skips line breaks itself, so clean base64 needs no copy without them.
+  if (isPlainBase64(data)) return Buffer.from(data.toString('latin1'), 'base64');
+  const segments = data
+    .toString('latin1')
+    .replace(/[^A-Za-z0-9+/=]/g, '')
+    .split(/=+/);
+  return Buffer.concat(
+    segments.map((segment) => {
+      const usable = segment.length - (segment.length % 4 === 1 ? 1 : 0);
+      return Buffer.from(segment.slice(0, usable), 'base64');
+    }),
+  );
+}
+
+/** 1 for the base64 alphabet, 2 for CR and LF, 0 for every other byte. */
+const base64Class = new Uint8Array(256);
+for (const char of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/')
+  base64Class[char.charCodeAt(0)] = 1;
+base64Class[0x0a] = 2;
+base64Class[0x0d] = 2;
+
+/**
+ * Checks that `data` is the alphabet and line breaks only, with `=` padding at the very end
+ * and no dangling sixth bit, which Node's decoder reads exactly as `decodeBase64` does.
+ */
+function isPlainBase64(data: Buffer): boolean {
+  let end = data.length;
+  while (end > 0 && (data[end - 1] === 0x3d || base64Class[data[end - 1]!] === 2)) end--;
+  let count = 0;
+  for (let i = 0; i < end; i++) {
+    const kind = base64Class[data[i]!];
+    if (kind === 0) return false;
+    if (kind === 1) count++;
+  }
+  return count % 4 !== 1;
 }
 
 const EQUALS = 0x3d;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '@mailshield/common';
 
@@ -45,7 +45,7 @@ export class RamStore {
     return this.usedBytes;
   }
 
-  /** Starts the folder of one message; the caller must call `cleanup()` when its scan ends. */
+  /** Starts the files of one message; the caller must call `cleanup()` when its scan ends. */
   openMessage(): MessageFolder {
     return new MessageFolder(join(this.options.folder, `${messagePrefix}${randomUUID()}`), this);
   }
@@ -63,14 +63,16 @@ export class RamStore {
   }
 }
 
-/** The files of one message's objects. */
+/**
+ * The files of one message's objects, named `<prefix>-object-<n>` in the store folder. Flat
+ * files cost less than a folder per message, which would need a mkdir and a recursive rm.
+ */
 export class MessageFolder {
-  private isCreated = false;
+  private readonly files: string[] = [];
   private reservedBytes = 0;
-  private count = 0;
 
   constructor(
-    private readonly path: string,
+    private readonly prefix: string,
     private readonly store: RamStore,
   ) {}
 
@@ -81,11 +83,8 @@ export class MessageFolder {
   async write(content: Buffer): Promise<string | undefined> {
     if (!this.store.reserve(content.length)) return undefined;
     this.reservedBytes += content.length;
-    if (!this.isCreated) {
-      await mkdir(this.path, { mode: 0o750 });
-      this.isCreated = true;
-    }
-    const file = join(this.path, `object-${this.count++}`);
+    const file = `${this.prefix}-object-${this.files.length}`;
+    this.files.push(file);
     await writeFile(file, content, { mode: 0o640 });
     return file;
   }
@@ -93,7 +92,7 @@ export class MessageFolder {
   /** Removes the message's files and returns their bytes to the store. */
   async cleanup(): Promise<void> {
     try {
-      if (this.isCreated) await rm(this.path, { recursive: true, force: true });
+      await Promise.all(this.files.map((file) => unlink(file).catch(() => undefined)));
     } finally {
       this.store.release(this.reservedBytes);
       this.reservedBytes = 0;
