@@ -64,7 +64,7 @@ export interface AntivirusOptions extends CommonOptions {
 export function readAntivirusOptions(env: NodeJS.ProcessEnv = process.env): AntivirusOptions {
   const reader = new EnvReader(env);
   const common = readCommonOptions(reader, 'antivirus');
-  const addresses = readAddresses(reader);
+  const addresses = readClamdAddresses(reader);
   const sharesStore = readSharesStore(reader, addresses);
   const options: AntivirusOptions = {
     ...common,
@@ -89,7 +89,8 @@ export function readAntivirusOptions(env: NodeJS.ProcessEnv = process.env): Anti
   return Object.freeze(options);
 }
 
-function readAddresses(reader: EnvReader): HostPort[] {
+/** Reads the comma-separated clamd endpoints of MAILSHIELD_CLAMD_ADDRESS, noting each invalid one. */
+export function readClamdAddresses(reader: EnvReader): HostPort[] {
   const name = 'MAILSHIELD_CLAMD_ADDRESS';
   const items = reader.list(name, ['127.0.0.1:3310']);
   const addresses: HostPort[] = [];
@@ -109,7 +110,8 @@ function readSharesStore(reader: EnvReader, addresses: HostPort[]): boolean {
   return reader.boolean(name, false);
 }
 
-function isLoopback(host: string): boolean {
+/** True for localhost and the IPv4 and IPv6 loopback addresses. */
+export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 

@@ -18,3 +18,4 @@ export * from './mail/headers.js';
 export { createDirectoryAtomic, writeFileAtomic } from './fs/atomic-file.js';
 export * from './service.js';
 export * from './policy/file-types.js';
+export * from './bench/index.js';

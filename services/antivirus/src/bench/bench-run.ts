@@ -1,4 +1,4 @@
-import { defaultPolicy, formatHostPort } from '@mailshield/common';
+import { defaultPolicy, formatHostPort, machineFacts, type MachineFacts } from '@mailshield/common';
 import type { ScanSettings } from '../scan/scan-message.js';
 import { clamdObjects, RepeatCounter } from './clamd-objects.js';
 import { findClamd, openBenchStore } from './clamd-setup.js';
@@ -14,7 +14,7 @@ import {
   type PlannedMessage,
 } from './mix.js';
 import { runPassReport, type PassContext, type PreparedCopy } from './pass-report.js';
-import { machineFacts, type MachineFacts, type PassReport } from './report.js';
+import type { PassReport } from './report.js';
 
 /** Everything one run measured, as printed and written to the JSON file. */
 export interface BenchResult {

@@ -1,6 +1,12 @@
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { EnvReader, parseHostPort, type HostPort } from '@mailshield/common';
+import {
+  formatHostPort,
+  readBenchFlags,
+  type EnvFlag,
+  type EnvReader,
+  type HostPort,
+} from '@mailshield/common';
+import { isLoopback, readClamdAddresses } from '../config.js';
 
 /**
  * Choice of antivirus passes: with the scan store (clamd reads objects by path with SCAN),
@@ -48,14 +54,14 @@ MAILSHIELD_CORPUS_DIR (the folder that contains spam-ham/, default ../shared/cor
 the repository).`;
 
 /** Command-line flags and the environment variable each one overrides. */
-const FLAG_ENV = {
-  messages: 'MAILSHIELD_BENCH_AV_MESSAGES',
-  concurrency: 'MAILSHIELD_BENCH_AV_CONCURRENCY',
-  seed: 'MAILSHIELD_BENCH_AV_SEED',
-  store: 'MAILSHIELD_BENCH_AV_STORE',
-  warmup: 'MAILSHIELD_BENCH_AV_WARMUP',
-  json: 'MAILSHIELD_BENCH_AV_JSON',
-} as const;
+const FLAGS: Record<string, EnvFlag> = {
+  messages: { env: 'MAILSHIELD_BENCH_AV_MESSAGES', type: 'string' },
+  concurrency: { env: 'MAILSHIELD_BENCH_AV_CONCURRENCY', type: 'string' },
+  seed: { env: 'MAILSHIELD_BENCH_AV_SEED', type: 'string' },
+  store: { env: 'MAILSHIELD_BENCH_AV_STORE', type: 'string' },
+  warmup: { env: 'MAILSHIELD_BENCH_AV_WARMUP', type: 'string' },
+  json: { env: 'MAILSHIELD_BENCH_AV_JSON', type: 'string' },
+};
 
 /** The shared/corpus folder beside the repository, seen from services/antivirus/dist/bench. */
 const DEFAULT_CORPUS_DIR = join(import.meta.dirname, '../../../../../shared/corpus');
@@ -68,26 +74,8 @@ export function readAvBenchOptions(
   argv: string[],
   env: NodeJS.ProcessEnv,
 ): AvBenchOptions | 'help' {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      messages: { type: 'string' },
-      concurrency: { type: 'string' },
-      seed: { type: 'string' },
-      store: { type: 'string' },
-      warmup: { type: 'string' },
-      json: { type: 'string' },
-      help: { type: 'boolean' },
-    },
-  });
-  if (values.help === true) return 'help';
-  const merged: NodeJS.ProcessEnv = { ...env };
-  for (const [flag, name] of Object.entries(FLAG_ENV)) {
-    const value = values[flag as keyof typeof FLAG_ENV];
-    if (value !== undefined) merged[name] = value;
-  }
-  return readFromEnv(new EnvReader(merged));
+  const reader = readBenchFlags(argv, env, FLAGS);
+  return reader === 'help' ? 'help' : readFromEnv(reader);
 }
 
 function readFromEnv(reader: EnvReader): AvBenchOptions {
@@ -109,21 +97,14 @@ function readFromEnv(reader: EnvReader): AvBenchOptions {
 }
 
 function readAddresses(reader: EnvReader): HostPort[] {
-  const name = 'MAILSHIELD_CLAMD_ADDRESS';
-  const items = reader.list(name, ['127.0.0.1:3310']);
-  const addresses: HostPort[] = [];
-  for (const item of items) {
-    const address = parseHostPort(item);
-    if (address === undefined) reader.problem(`${name}: "${item}" is invalid: expected host:port`);
-    // The CPU time of clamd is read from /proc, so only a clamd on this machine can be measured.
-    else if (!isLoopback(address.host))
-      reader.problem(`${name}: "${item}" is not on loopback; run the benchmark next to clamd`);
-    else addresses.push(address);
+  const addresses = readClamdAddresses(reader);
+  // The CPU time of clamd is read from /proc, so only a clamd on this machine can be measured.
+  for (const address of addresses) {
+    if (!isLoopback(address.host)) {
+      reader.problem(
+        `MAILSHIELD_CLAMD_ADDRESS: "${formatHostPort(address)}" is not on loopback; run the benchmark next to clamd`,
+      );
+    }
   }
-  if (items.length === 0) reader.problem(`${name} is empty: give at least one clamd host:port`);
   return addresses;
-}
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }

@@ -7,18 +7,12 @@
  * Usage: source deploy/local/env.sh && node services/antivirus/dist/bench/main.js --help
  */
 import { writeFile } from 'node:fs/promises';
+import { benchLog, roundNumbers, runBenchMain } from '@mailshield/common';
 import { runBench, type BenchResult } from './bench-run.js';
 import { readAvBenchOptions, USAGE, type AvBenchOptions } from './config.js';
 import { formatHeader, formatMix, formatPasses } from './report.js';
 
-function log(line: string): void {
-  process.stderr.write(`[bench-antivirus ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
-}
-
-/** Keeps three decimals: seconds to the millisecond, rates to a thousandth. */
-function roundNumbers(_key: string, value: unknown): unknown {
-  return typeof value === 'number' && !Number.isInteger(value) ? Number(value.toFixed(3)) : value;
-}
+const log = benchLog('bench-antivirus');
 
 async function run(options: AvBenchOptions): Promise<void> {
   const result: BenchResult = await runBench(options, log);
@@ -31,23 +25,8 @@ async function run(options: AvBenchOptions): Promise<void> {
   }
 }
 
-function main(): void {
-  let options: AvBenchOptions | 'help';
-  try {
-    options = readAvBenchOptions(process.argv.slice(2), process.env);
-  } catch (err) {
-    // ConfigError lists every invalid value, and parseArgs names the unknown flag.
-    process.stderr.write(`${(err as Error).message}\n\n${USAGE}\n`);
-    process.exit(2);
-  }
-  if (options === 'help') {
-    console.log(USAGE);
-    return;
-  }
-  run(options).catch((err: unknown) => {
-    log(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    process.exitCode = 1;
-  });
-}
-
-main();
+runBenchMain(
+  { usage: USAGE, readOptions: readAvBenchOptions, run, log },
+  process.argv.slice(2),
+  process.env,
+);

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { machineBusySeconds, ownCpuSeconds, processCpuSeconds } from './proc.js';
+import { ownCpuSeconds, readMachineBusySeconds } from '@mailshield/common';
+import { processCpuSeconds } from './proc.js';
 
 /** Time and CPU of one timed pass. */
 export interface Measurement {
@@ -43,7 +44,7 @@ function snapshot(clamdPids: readonly number[]): Snapshot {
     wallMs: performance.now(),
     own: ownCpuSeconds(),
     clamd: clamdPids.reduce((sum, pid) => sum + processCpuSeconds(pid), 0),
-    machine: machineBusySeconds(),
+    machine: readMachineBusySeconds(),
   };
 }
 

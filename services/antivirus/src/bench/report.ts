@@ -1,18 +1,7 @@
-import { availableParallelism, cpus, loadavg, release } from 'node:os';
+import { formatMachine, type MachineFacts } from '@mailshield/common';
 import { OVERHEAD_GOAL_PERCENT, type Overhead, type Throughput } from './figures.js';
 import type { Measurement } from './measure.js';
 import { MIX_KINDS, type KindSummary, type MixKind } from './mix.js';
-
-/** The machine a run measured, printed with every result because figures depend on it. */
-export interface MachineFacts {
-  cores: number;
-  cpuModel: string;
-  node: string;
-  kernel: string;
-  date: string;
-  /** Load average over 1, 5 and 15 minutes at the start, which shows other work on the host. */
-  loadAverage: number[];
-}
 
 /** Figures of one timed pass. */
 export interface PassReport {
@@ -45,27 +34,12 @@ const KIND_TITLES: Record<MixKind, string> = {
   binary: '+ random octet-stream',
 };
 
-export function machineFacts(): MachineFacts {
-  return {
-    cores: availableParallelism(),
-    cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
-    node: process.version,
-    kernel: release(),
-    date: new Date().toISOString(),
-    loadAverage: loadavg().map((value) => Number(value.toFixed(2))),
-  };
-}
-
 export function formatHeader(
   machine: MachineFacts,
   clamd: { address: string; pid: number }[],
 ): string {
   const endpoints = clamd.map((item) => `${item.address} (pid ${item.pid})`);
-  return [
-    `machine: ${machine.cores} cores (${machine.cpuModel}), Node ${machine.node}, ` +
-      `Linux ${machine.kernel}, ${machine.date}, load average ${machine.loadAverage.join(' ')}`,
-    `clamd: ${endpoints.join(', ')}`,
-  ].join('\n');
+  return [formatMachine(machine), `clamd: ${endpoints.join(', ')}`].join('\n');
 }
 
 export function formatMix(

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { monotonicClock, type Clock } from './circuit-breaker.js';
 import { LruCache } from './lru-cache.js';
-import type { ScanRequest, Scanner } from './scanner.js';
+import { ScannerWrapper, type ScanRequest, type Scanner } from './scanner.js';
 import type { EngineVerdict, ScanStatus } from './verdict.js';
 
 export interface ScanCacheOptions {
@@ -42,7 +42,7 @@ interface CachedVerdict {
  * same signatures. The key is the SHA-256 of the content; an entry counts only while the
  * inner scanner's signatureVersion() is the one it was stored under.
  */
-export class CachingScanner implements Scanner {
+export class CachingScanner extends ScannerWrapper {
   private readonly cache: LruCache<CachedVerdict>;
   private readonly maxAgeMs: number;
   private readonly clock: Clock;
@@ -50,9 +50,10 @@ export class CachingScanner implements Scanner {
   private missCount = 0;
 
   constructor(
-    private readonly inner: Scanner,
+    inner: Scanner,
     private readonly options: ScanCacheOptions = {},
   ) {
+    super(inner);
     this.cache = new LruCache({
       maxEntries: options.maxEntries ?? 100_000,
       maxBytes: options.maxBytes ?? 32 * 1024 * 1024,
@@ -95,22 +96,6 @@ export class CachingScanner implements Scanner {
       this.cache.set(key, stored, entryBytes(key, stored));
     }
     return verdict;
-  }
-
-  ping(timeoutSeconds: number): Promise<boolean> {
-    return this.inner.ping(timeoutSeconds);
-  }
-
-  signatureVersion(): string {
-    return this.inner.signatureVersion();
-  }
-
-  isAvailable(): boolean {
-    return this.inner.isAvailable();
-  }
-
-  waitUntilAvailable(signal?: AbortSignal): Promise<void> {
-    return this.inner.waitUntilAvailable(signal);
   }
 
   /** Drops every cached verdict. */

@@ -29,3 +29,26 @@ export interface Scanner {
    */
   waitUntilAvailable(signal?: AbortSignal): Promise<void>;
 }
+
+/** A Scanner that adds to `scan` and passes every other call on to the scanner it wraps. */
+export abstract class ScannerWrapper implements Scanner {
+  constructor(protected readonly inner: Scanner) {}
+
+  abstract scan(request: ScanRequest): Promise<EngineVerdict>;
+
+  ping(timeoutSeconds: number): Promise<boolean> {
+    return this.inner.ping(timeoutSeconds);
+  }
+
+  signatureVersion(): string {
+    return this.inner.signatureVersion();
+  }
+
+  isAvailable(): boolean {
+    return this.inner.isAvailable();
+  }
+
+  waitUntilAvailable(signal?: AbortSignal): Promise<void> {
+    return this.inner.waitUntilAvailable(signal);
+  }
+}

@@ -1,5 +1,4 @@
-import { parseArgs } from 'node:util';
-import { EnvReader } from '@mailshield/common';
+import { readBenchFlags, type EnvFlag, type EnvReader } from '@mailshield/common';
 import type { PipelineMode } from '../test/harness/pipeline.js';
 
 /** Settings of one benchmark run, from the command line or else the environment. */
@@ -38,44 +37,24 @@ Each option may also be given as the environment variable in brackets.
   --help             print this text`;
 
 /** Command-line flags and the environment variable each one overrides. */
-const FLAG_ENV = {
-  mode: 'MAILSHIELD_BENCH_MODE',
-  sessions: 'MAILSHIELD_BENCH_SESSIONS',
-  messages: 'MAILSHIELD_BENCH_MESSAGES',
-  duration: 'MAILSHIELD_BENCH_DURATION_SECONDS',
-  warmup: 'MAILSHIELD_BENCH_WARMUP',
-  'paced-seconds': 'MAILSHIELD_BENCH_PACED_SECONDS',
-  'drain-timeout': 'MAILSHIELD_BENCH_DRAIN_TIMEOUT_SECONDS',
-  reference: 'MAILSHIELD_BENCH_REFERENCE',
-} as const;
+const FLAGS: Record<string, EnvFlag> = {
+  mode: { env: 'MAILSHIELD_BENCH_MODE', type: 'string' },
+  sessions: { env: 'MAILSHIELD_BENCH_SESSIONS', type: 'string' },
+  messages: { env: 'MAILSHIELD_BENCH_MESSAGES', type: 'string' },
+  duration: { env: 'MAILSHIELD_BENCH_DURATION_SECONDS', type: 'string' },
+  warmup: { env: 'MAILSHIELD_BENCH_WARMUP', type: 'string' },
+  'paced-seconds': { env: 'MAILSHIELD_BENCH_PACED_SECONDS', type: 'string' },
+  'drain-timeout': { env: 'MAILSHIELD_BENCH_DRAIN_TIMEOUT_SECONDS', type: 'string' },
+  reference: { env: 'MAILSHIELD_BENCH_REFERENCE', type: 'boolean' },
+};
 
 /**
  * Reads the options, or returns 'help' for --help. Throws ConfigError listing every invalid
  * value, and TypeError from parseArgs for an unknown flag.
  */
 export function readBenchOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions | 'help' {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      mode: { type: 'string' },
-      sessions: { type: 'string' },
-      messages: { type: 'string' },
-      duration: { type: 'string' },
-      warmup: { type: 'string' },
-      'paced-seconds': { type: 'string' },
-      'drain-timeout': { type: 'string' },
-      reference: { type: 'boolean' },
-      help: { type: 'boolean' },
-    },
-  });
-  if (values.help === true) return 'help';
-  const merged: NodeJS.ProcessEnv = { ...env };
-  for (const [flag, name] of Object.entries(FLAG_ENV)) {
-    const value = values[flag as keyof typeof FLAG_ENV];
-    if (value !== undefined) merged[name] = String(value);
-  }
-  return readFromEnv(new EnvReader(merged));
+  const reader = readBenchFlags(argv, env, FLAGS);
+  return reader === 'help' ? 'help' : readFromEnv(reader);
 }
 
 function readFromEnv(reader: EnvReader): BenchOptions {

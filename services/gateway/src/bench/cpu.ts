@@ -1,6 +1,12 @@
-import { parseHostPort } from '@mailshield/common';
+import {
+  listenerPid,
+  ownCpuSeconds,
+  parseHostPort,
+  readMachineBusySeconds,
+  readProcessStat,
+} from '@mailshield/common';
 import type { Pipeline } from '../test/harness/pipeline.js';
-import { listenerPid, processTree, readMachineBusySeconds, readStat } from './proc.js';
+import { processTree } from './proc.js';
 
 /** CPU seconds used so far by each group of processes. */
 export type CpuSnapshot = Record<string, number>;
@@ -28,10 +34,9 @@ export class CpuMeter {
     for (const group of this.groups) {
       snapshot[group.name] = group
         .pids()
-        .reduce((sum, pid) => sum + (readStat(pid)?.cpuSeconds ?? 0), 0);
+        .reduce((sum, pid) => sum + (readProcessStat(pid)?.cpuSecondsWithChildren ?? 0), 0);
     }
-    const usage = process.cpuUsage();
-    snapshot[BENCH_GROUP] = (usage.user + usage.system) / 1e6;
+    snapshot[BENCH_GROUP] = ownCpuSeconds();
     snapshot[MACHINE_GROUP] = readMachineBusySeconds();
     return snapshot;
   }

@@ -6,19 +6,19 @@
  *
  * Usage: source deploy/local/env.sh && node services/gateway/dist/bench/main.js --help
  */
+import {
+  benchLog,
+  formatMachine,
+  machineFacts,
+  roundNumbers,
+  runBenchMain,
+} from '@mailshield/common';
 import { readBenchOptions, USAGE, type BenchOptions } from './config.js';
 import { runMode, type ModeReport } from './mode-run.js';
 import { runReference, type ReferenceResult } from './reference.js';
-import { formatMachine, formatMode, formatReference, machineFacts } from './report.js';
+import { formatMode, formatReference } from './report.js';
 
-function log(line: string): void {
-  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
-}
-
-/** Keeps three decimals: milliseconds to the microsecond, rates to a thousandth. */
-function roundNumbers(_key: string, value: unknown): unknown {
-  return typeof value === 'number' && !Number.isInteger(value) ? Number(value.toFixed(3)) : value;
-}
+const log = benchLog('bench');
 
 async function run(options: BenchOptions): Promise<void> {
   const machine = machineFacts();
@@ -39,23 +39,8 @@ async function run(options: BenchOptions): Promise<void> {
   console.log(`\n${JSON.stringify(result, roundNumbers)}`);
 }
 
-function main(): void {
-  let options: BenchOptions | 'help';
-  try {
-    options = readBenchOptions(process.argv.slice(2), process.env);
-  } catch (err) {
-    // ConfigError lists every invalid value, and parseArgs names the unknown flag.
-    process.stderr.write(`${(err as Error).message}\n\n${USAGE}\n`);
-    process.exit(2);
-  }
-  if (options === 'help') {
-    console.log(USAGE);
-    return;
-  }
-  run(options).catch((err: unknown) => {
-    log(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    process.exitCode = 1;
-  });
-}
-
-main();
+runBenchMain(
+  { usage: USAGE, readOptions: readBenchOptions, run, log },
+  process.argv.slice(2),
+  process.env,
+);

@@ -1,19 +1,7 @@
-import { availableParallelism, cpus, loadavg, release } from 'node:os';
 import { MACHINE_GROUP } from './cpu.js';
 import type { LatencyFigures, PhaseFigures } from './figures.js';
 import type { CpuFigures, DrainFigures, ModeReport } from './mode-run.js';
 import type { ReferenceResult } from './reference.js';
-
-/** The machine a run measured, printed with every result because figures depend on it. */
-export interface MachineFacts {
-  cores: number;
-  cpuModel: string;
-  node: string;
-  kernel: string;
-  date: string;
-  /** Load average over 1, 5 and 15 minutes at the start, which shows other work on the host. */
-  loadAverage: number[];
-}
 
 /** The product target for the end-of-data p99 at half of the peak rate. */
 export const P99_TARGET_MS = 100;
@@ -22,24 +10,6 @@ const MODE_TITLES = {
   kafka: 'four service processes on Kafka and PostgreSQL',
   embedded: 'one-process gateway on the on-disk journal',
 };
-
-export function machineFacts(): MachineFacts {
-  return {
-    cores: availableParallelism(),
-    cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
-    node: process.version,
-    kernel: release(),
-    date: new Date().toISOString(),
-    loadAverage: loadavg().map((value) => Number(value.toFixed(2))),
-  };
-}
-
-export function formatMachine(machine: MachineFacts): string {
-  return (
-    `machine: ${machine.cores} cores (${machine.cpuModel}), Node ${machine.node}, ` +
-    `Linux ${machine.kernel}, ${machine.date}, load average ${machine.loadAverage.join(' ')}`
-  );
-}
 
 /** Formats one mode's figures as a readable table. */
 export function formatMode(report: ModeReport): string {
