@@ -21,6 +21,8 @@ export const AvReason = {
   mimeTooDeep: 'AV_MIME_TOO_DEEP',
   /** An archive went past an expansion, member size, ratio, entry count or depth limit. */
   archiveLimit: 'AV_ARCHIVE_LIMIT',
+  /** Content compressed in a way that neither the gateway nor clamd unpacks (zstd, LZMA in zip). */
+  unsupportedContent: 'AV_UNSUPPORTED_CONTENT',
   /** Backup.Store failed, so no destructive action was taken. */
   backupFailed: 'AV_BACKUP_FAILED',
   /** After-queue scan could not finish; the batch is retried. */
@@ -46,6 +48,7 @@ export const deterministicReasons: ReadonlySet<string> = new Set([
   AvReason.decodedTooLarge,
   AvReason.mimeTooDeep,
   AvReason.archiveLimit,
+  AvReason.unsupportedContent,
 ]);
 
 /** The service cannot answer yet, for example before the first policy arrived. */

@@ -104,8 +104,9 @@ function currentPolicy(source: PolicySource): Policy {
 function recordMetrics(metrics: AntivirusMetrics, scan: MessageScan, plan: ActionPlan): void {
   metrics.messages.inc({ status: scan.status, action: plan.action });
   metrics.scanDuration.observe(scan.durationSeconds);
-  for (const { verdict } of scan.objects) {
+  for (const { verdict, rule } of scan.objects) {
     metrics.objectsScanned.inc({ status: verdict.status });
+    if (rule !== undefined) metrics.blocked.inc({ rule: rule.name });
     if (verdict.status === 'unscanned' && verdict.reason?.startsWith('AV_CLAMD_') === true) {
       metrics.errors.inc({ reason: verdict.reason });
     }

@@ -7,6 +7,7 @@ import {
 import { Disposition, QueueMode } from '@mailshield/proto/message';
 import { VirusAction, type AntivirusPolicy, type VirusActions } from '@mailshield/proto/policy';
 import { deterministicReasons } from '../errors.js';
+import { worseStatus, type ScanStatus } from '../engine/verdict.js';
 import type { MessageScan } from '../scan/scan-message.js';
 import { objectAction, severerAction, verdictAction } from './object-actions.js';
 import { replaceParts, type PartReplacement } from './replace-parts.js';
@@ -63,7 +64,7 @@ export async function applyPolicy(
     case VirusAction.VIRUS_ACTION_REJECT:
       return {
         ...plan('reject', Disposition.DISPOSITION_REJECT, raw),
-        reply: rejectReply(scan),
+        reply: rejectReply(scan, actions),
         needsBackup: true,
       };
     default:
@@ -108,9 +109,15 @@ function deleteMessage(raw: Buffer): ActionPlan {
   return { ...plan('delete_message', Disposition.DISPOSITION_DELETE, raw), needsBackup: true };
 }
 
-function rejectReply(scan: MessageScan): string {
+/**
+ * The 550 reply, naming the cause of the reject: the worst status among the objects whose
+ * own action is reject, so a limit that rejects is not reported as a blocked attachment.
+ */
+function rejectReply(scan: MessageScan, actions: VirusActions): string {
+  const causes = rejectCauses(scan, actions);
+  const status = causes.reduce<ScanStatus>(worseStatus, 'clean');
   const names = [...new Set(scan.findings.map((finding) => finding.name))].join(', ');
-  switch (scan.status) {
+  switch (status) {
     case 'infected':
       return `550 5.7.1 Message rejected: virus found (${names})`;
     case 'blocked':
@@ -119,17 +126,37 @@ function rejectReply(scan: MessageScan): string {
       return `550 5.7.1 Message rejected: encrypted content (${names})`;
     case 'corrupted':
       return `550 5.7.1 Message rejected: corrupted content (${names})`;
-    default:
-      return deterministicReasons.has(scan.reason)
-        ? `550 5.7.1 Message rejected: content exceeds the scan limits (${scan.reason})`
-        : `550 5.7.1 Message rejected: content could not be scanned (${scan.reason})`;
+    default: {
+      const reasons = [...scan.objects.map((result) => result.verdict), ...scan.messageLimits]
+        .filter((verdict) => verdict.status === 'unscanned')
+        .map((verdict) => verdict.reason ?? '');
+      const reason = reasons[0] ?? scan.reason;
+      return deterministicReasons.has(reason)
+        ? `550 5.7.1 Message rejected: content exceeds the scan limits (${reason})`
+        : `550 5.7.1 Message rejected: content could not be scanned (${reason})`;
+    }
   }
+}
+
+/** Statuses that call for reject: of verdicts whose action is reject, and blocked by a rule. */
+function rejectCauses(scan: MessageScan, actions: VirusActions): ScanStatus[] {
+  const reject = VirusAction.VIRUS_ACTION_REJECT;
+  const causes: ScanStatus[] = [];
+  for (const result of scan.objects) {
+    if (verdictAction(result.verdict, actions) === reject) causes.push(result.verdict.status);
+    if (result.rule?.action === reject) causes.push('blocked');
+  }
+  for (const verdict of scan.messageLimits) {
+    if (verdictAction(verdict, actions) === reject) causes.push(verdict.status);
+  }
+  return causes;
 }
 
 /**
  * Before-queue: reply 451. After-queue: retry the scan later when the cause may go away
  * (clamd down or slow); hold the message in Backup when it never will (a limit of the
- * message itself), because retrying it would block the partition forever.
+ * message itself, or a status whose action is tempfail), because retrying it would block the
+ * partition forever.
  */
 function tempfail(raw: Buffer, scan: MessageScan, queueMode: QueueMode): ActionPlan {
   if (queueMode === QueueMode.QUEUE_MODE_BEFORE_QUEUE) {
@@ -138,9 +165,22 @@ function tempfail(raw: Buffer, scan: MessageScan, queueMode: QueueMode): ActionP
       reply: '451 4.7.0 Virus scan failed, try again later',
     };
   }
-  const isPermanent = scan.status !== 'unscanned' || deterministicReasons.has(scan.reason);
-  if (isPermanent) return { ...plan('hold', Disposition.DISPOSITION_HOLD, raw), needsBackup: true };
+  if (!hasEngineError(scan)) {
+    return { ...plan('hold', Disposition.DISPOSITION_HOLD, raw), needsBackup: true };
+  }
   return { ...plan('tempfail', Disposition.DISPOSITION_TEMPFAIL, raw), shouldRetry: true };
+}
+
+/**
+ * True when some object could not be scanned for a reason that may go away, such as clamd
+ * being down, whatever the message's status: a blocked attachment outranks unscanned, but the
+ * rest of the message still needs its scan.
+ */
+function hasEngineError(scan: MessageScan): boolean {
+  const verdicts = [...scan.objects.map((result) => result.verdict), ...scan.messageLimits];
+  return verdicts.some(
+    (verdict) => verdict.status === 'unscanned' && !deterministicReasons.has(verdict.reason ?? ''),
+  );
 }
 
 /**
@@ -163,13 +203,15 @@ async function deleteObjects(
     if (object.kind === 'message') continue;
     if (objectAction(result, actions) !== VirusAction.VIRUS_ACTION_DELETE_OBJECT) continue;
     if (object.replaceableRange === undefined) return undefined;
-    const names = verdict.names.length > 0 ? [...verdict.names] : [];
-    if (verdict.status === 'unscanned') names.push(verdict.reason ?? 'unscanned');
-    if (rule !== undefined) names.push(`a file type or name that policy blocks (${rule.name})`);
+    const reasons: string[] = [];
+    if (verdict.names.length > 0) reasons.push(`it contained ${verdict.names.join(', ')}`);
+    else if (verdict.status === 'unscanned')
+      reasons.push(`it could not be scanned (${verdict.reason ?? 'unscanned'})`);
+    if (rule !== undefined) reasons.push(`the policy blocks its file type or name (${rule.name})`);
     replacements.push({
       range: object.replaceableRange,
       name: object.fileName ?? `part ${object.path}`,
-      names,
+      reasons,
     });
   }
   if (replacements.length === 0) return undefined;

@@ -45,10 +45,13 @@ function typeListed(listed: readonly string[], type: string): boolean {
   );
 }
 
-/** Returns the last path segment, because names inside archives carry folders. */
+/**
+ * Returns the last path segment, because names inside archives carry folders, without the
+ * trailing dots and spaces that Windows drops when it saves a file ("evil.bat." is evil.bat).
+ */
 function baseName(name: string): string {
   const segments = name.split(/[/\\]/);
-  return (segments[segments.length - 1] ?? name).trim();
+  return (segments[segments.length - 1] ?? name).replace(/[. ]+$/, '').trim();
 }
 
 const compiled = new Map<string, RegExp>();

@@ -29,7 +29,9 @@ test('replaceParts keeps every byte outside the part', () => {
   const tree = walkMessage(raw);
   const bad = tree.leaves.find((leaf) => leaf.fileName === 'bad.exe')!;
   const range = bad.replaceableRange!;
-  const out = replaceParts(raw, [{ range, name: 'bad.exe', names: ['Eicar-Test-Signature'] }]);
+  const out = replaceParts(raw, [
+    { range, name: 'bad.exe', reasons: ['it contained Eicar-Test-Signature'] },
+  ]);
 
   assert.deepEqual(out.subarray(0, range.start), raw.subarray(0, range.start));
   const tailLength = raw.length - range.end;
@@ -48,17 +50,17 @@ test('replaceParts keeps every byte outside the part', () => {
 
 test('replaceParts drops a range nested in another', () => {
   const out = replaceParts(Buffer.from('0123456789'), [
-    { range: { start: 2, end: 8 }, name: 'outer', names: ['A'] },
-    { range: { start: 3, end: 5 }, name: 'inner', names: ['B'] },
+    { range: { start: 2, end: 8 }, name: 'outer', reasons: ['it contained A'] },
+    { range: { start: 3, end: 5 }, name: 'inner', reasons: ['it contained B'] },
   ]);
   const text = out.toString();
   assert.ok(text.startsWith('01Content-Type'));
-  assert.ok(text.endsWith('contained A, B.89'));
+  assert.ok(text.endsWith('because it contained A, and it contained B.89'));
 });
 
 test('replaceParts strips line breaks from names', () => {
   const out = replaceParts(Buffer.from('ab'), [
-    { range: { start: 1, end: 1 }, name: 'x\r\nBcc: y', names: ['V'] },
+    { range: { start: 1, end: 1 }, name: 'x\r\nBcc: y', reasons: ['V'] },
   ]);
   assert.ok(!out.toString().includes('\r\nBcc'));
 });

@@ -7,8 +7,8 @@ export interface PartReplacement {
   range: ByteRange;
   /** File name or part path shown in the notice. */
   name: string;
-  /** Signature names that caused the removal. */
-  names: string[];
+  /** Why the part was removed, as clauses such as "it contained Eicar-Test-Signature". */
+  reasons: string[];
 }
 
 /**
@@ -38,10 +38,10 @@ function outermostRanges(replacements: PartReplacement[]): PartReplacement[] {
   for (const replacement of sorted) {
     const last = kept[kept.length - 1];
     if (last !== undefined && replacement.range.start < last.range.end) {
-      last.names = [...new Set([...last.names, ...replacement.names])];
+      last.reasons = [...new Set([...last.reasons, ...replacement.reasons])];
       continue;
     }
-    kept.push({ ...replacement, names: [...replacement.names] });
+    kept.push({ ...replacement, reasons: [...replacement.reasons] });
   }
   return kept;
 }
@@ -52,8 +52,8 @@ function outermostRanges(replacements: PartReplacement[]): PartReplacement[] {
  */
 function noticePart(replacement: PartReplacement, newline: string): Buffer {
   const name = sanitizeHeaderValue(replacement.name);
-  const names = replacement.names.map(sanitizeHeaderValue).join(', ');
-  const text = `This attachment (${name}) was removed by mailshield because it contained ${names}.`;
+  const reasons = replacement.reasons.map(sanitizeHeaderValue).join(', and ');
+  const text = `This attachment (${name}) was removed by mailshield because ${reasons}.`;
   const isAscii = /^[\x20-\x7e]*$/.test(text);
   const lines = [
     'Content-Type: text/plain; charset=utf-8',

@@ -14,7 +14,7 @@ export interface InspectLimits {
    * first MaxFileSize bytes of a larger member and does not report it. Default 64 MiB.
    */
   maxMemberBytes: number;
-  /** Expanded size over compressed size, for members over 1 MiB expanded. Default 200. */
+  /** Expanded size over compressed size, for members over 1 MiB expanded. Default 700. */
   maxCompressionRatio: number;
   /** Members listed in total, all levels together. Default 10000. */
   maxEntries: number;
@@ -24,7 +24,7 @@ export const DEFAULT_INSPECT_LIMITS: Readonly<InspectLimits> = Object.freeze({
   maxArchiveDepth: 10,
   maxExpandedBytes: 256 * MIB,
   maxMemberBytes: 64 * MIB,
-  maxCompressionRatio: 200,
+  maxCompressionRatio: 700,
   maxEntries: 10000,
 });
 

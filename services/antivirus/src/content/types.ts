@@ -6,7 +6,8 @@ export type BreachReason =
   | 'expansion-too-large'
   | 'member-too-large'
   | 'compression-ratio'
-  | 'too-many-entries';
+  | 'too-many-entries'
+  | 'unsupported-compression';
 
 /** A limit the object went past, once per reason, with the number of times in `count`. */
 export interface LimitBreach {

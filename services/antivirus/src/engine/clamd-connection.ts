@@ -61,7 +61,12 @@ export function exchange(
     const timeoutMs = Math.max(0, call.timeoutMs);
     const deadlineTimer = setTimeout(
       () =>
-        fail(new ClamdError('timeout', `clamd did not reply within ${Math.round(timeoutMs)} ms`)),
+        fail(
+          new ClamdError(
+            'timeout',
+            `clamd did not reply before the scan deadline (${Math.round(timeoutMs)} ms were left for this attempt)`,
+          ),
+        ),
       timeoutMs,
     );
     const connectTimer = setTimeout(

@@ -16,6 +16,11 @@ export interface MimeNode {
   contentType: string;
   /** Decoded file name from Content-Disposition filename or Content-Type name. */
   fileName: string | undefined;
+  /**
+   * Every distinct name the part gives itself: the Content-Disposition filename and the
+   * Content-Type name, which a sender can set to different values.
+   */
+  fileNames: string[];
   /** Lower-case Content-Transfer-Encoding; 7bit when the part declares none. */
   transferEncoding: string;
   /**

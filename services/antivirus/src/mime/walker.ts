@@ -118,12 +118,14 @@ function buildNode(
   type: ParsedFieldValue,
 ): MimeNode {
   const range = spot.isLocated ? { start: spot.start, end: spot.end } : undefined;
+  const names = fileNamesOf(header, type);
   const isTopLevel = spot.path === '';
   const node: MimeNode = {
     path: spot.path,
     kind: 'leaf',
     contentType: type.value,
-    fileName: fileNameOf(header, type),
+    fileName: names[0],
+    fileNames: names,
     transferEncoding: (fieldValues(header, 'content-transfer-encoding')[0] ?? '7bit')
       .trim()
       .toLowerCase(),
@@ -147,12 +149,15 @@ function isEmbeddedMessage(type: string): boolean {
   return type === 'message/rfc822' || type === 'message/global';
 }
 
-function fileNameOf(header: HeaderBlock, type: ParsedFieldValue): string | undefined {
+/** The Content-Disposition filename first, then a different Content-Type name. */
+function fileNamesOf(header: HeaderBlock, type: ParsedFieldValue): string[] {
   const disposition = fieldValues(header, 'content-disposition')[0];
   const fromDisposition =
     disposition === undefined ? undefined : parseFieldValue(disposition).params.get('filename');
-  const name = fromDisposition ?? type.params.get('name');
-  return name === undefined || name.trim() === '' ? undefined : name.trim();
+  const names = [fromDisposition, type.params.get('name')]
+    .map((name) => name?.trim() ?? '')
+    .filter((name) => name !== '');
+  return [...new Set(names)];
 }
 
 function finishLeaf(
@@ -213,6 +218,7 @@ function addFringe(ctx: WalkContext, spot: EntitySpot, range: ByteRange, name: s
     kind: 'leaf',
     contentType: 'text/plain',
     fileName: undefined,
+    fileNames: [],
     transferEncoding: '7bit',
     range: spot.isLocated ? range : undefined,
     replaceableRange: undefined,

@@ -73,10 +73,7 @@ function ownFindings(
   inspection: Inspection,
   settings: InspectionSettings,
 ): OwnFindings {
-  const names = [
-    ...(object.fileName === undefined ? [] : [object.fileName]),
-    ...inspection.entries.map((entry) => entry.path),
-  ];
+  const names = [...object.fileNames, ...inspection.entries.map((entry) => entry.path)];
   const types = [inspection.type.id, ...inspection.entries.map((entry) => entry.type.id)];
   const rule = matchAttachmentRule(settings.rules, settings.isOutbound, {
     size: object.content.length,
@@ -84,10 +81,13 @@ function ownFindings(
     types,
   });
   const base = { fileType: inspection.type.id, rule };
-  const breach = inspection.limitBreaches[0];
-  if (breach !== undefined) {
+  if (inspection.limitBreaches.length > 0) {
     const details = inspection.limitBreaches.map((item) => item.detail).join('; ');
-    return { ...base, verdict: limitVerdict(AvReason.archiveLimit, details), isWithheld: true };
+    const isUnsupportedOnly = inspection.limitBreaches.every(
+      (item) => item.reason === 'unsupported-compression',
+    );
+    const reason = isUnsupportedOnly ? AvReason.unsupportedContent : AvReason.archiveLimit;
+    return { ...base, verdict: limitVerdict(reason, details), isWithheld: true };
   }
   if (inspection.isProtected) {
     const verdict: EngineVerdict = {
@@ -119,6 +119,7 @@ function extractedObject(parent: ScanObject, file: { name: string; content: Buff
     kind: 'extracted',
     path: parent.path,
     fileName: file.name,
+    fileNames: [file.name],
     content: file.content,
     replaceableRange: parent.replaceableRange,
     isAlternativeReading: parent.isAlternativeReading,

@@ -1,6 +1,6 @@
 import type { Finding } from '@mailshield/proto/message';
 import type { AttachmentRule, ScanLimits } from '@mailshield/proto/policy';
-import { AvReason, deterministicReasons } from '../errors.js';
+import { deterministicReasons } from '../errors.js';
 import type { Scanner } from '../engine/scanner.js';
 import { worseStatus, type EngineVerdict, type ScanStatus } from '../engine/verdict.js';
 import { walkMessage } from '../mime/walker.js';
@@ -69,10 +69,10 @@ export async function scanMessage(
   const { objects, findings } = inspectObjects(collectScanObjects(raw, tree), settings);
   const folder = engine.store?.openMessage();
   try {
-    const isRawWithheld = findings.some((own) => own.isWithheld);
+    const withheldReason = findings.find((own) => own.isWithheld)?.verdict?.reason;
     const results = await Promise.all(
       objects.map((object, index) =>
-        scanObject(object, findings[index]!, isRawWithheld, engine.scanner, folder, settings),
+        scanObject(object, findings[index]!, withheldReason, engine.scanner, folder, settings),
       ),
     );
     return combine(results, [], elapsed());
@@ -84,7 +84,7 @@ export async function scanMessage(
 async function scanObject(
   object: ScanObject,
   own: OwnFindings,
-  isRawWithheld: boolean,
+  withheldReason: string | undefined,
   scanner: Scanner,
   folder: MessageFolder | undefined,
   settings: ScanSettings,
@@ -93,9 +93,9 @@ async function scanObject(
   if (own.isWithheld) return { ...result, verdict: own.verdict! };
   // clamd unpacks the archives of the raw message too, so an archive over the limits keeps
   // the raw message from clamd as well. Its other parts are still scanned one by one.
-  if (object.kind === 'message' && isRawWithheld) {
-    const detail = 'not sent to clamd because it contains an archive over the limits';
-    return { ...result, verdict: limitVerdict(AvReason.archiveLimit, detail) };
+  if (object.kind === 'message' && withheldReason !== undefined) {
+    const detail = 'not sent to clamd because a part of it was withheld';
+    return { ...result, verdict: limitVerdict(withheldReason, detail) };
   }
   const file = await folder?.write(object.content).catch(() => undefined);
   const engineVerdict = await scanner.scan({

@@ -7,6 +7,8 @@ export interface ScanObject {
   /** Part path ("1.2"), or "" for the raw message. */
   path: string;
   fileName: string | undefined;
+  /** Every name the object gives itself; `fileName` is the first. */
+  fileNames: string[];
   content: Buffer;
   /** What a part replacement must cut to remove this object; undefined when it cannot. */
   replaceableRange: ByteRange | undefined;
@@ -25,6 +27,7 @@ export function collectScanObjects(raw: Buffer, tree: MimeTree): ScanObject[] {
       kind: 'message',
       path: '',
       fileName: undefined,
+      fileNames: [],
       content: raw,
       replaceableRange: undefined,
       isAlternativeReading: false,
@@ -36,6 +39,7 @@ export function collectScanObjects(raw: Buffer, tree: MimeTree): ScanObject[] {
       kind: 'part',
       path: leaf.path,
       fileName: leaf.fileName,
+      fileNames: leaf.fileNames,
       content: leaf.content,
       replaceableRange: leaf.isAlternativeReading ? undefined : leaf.replaceableRange,
       isAlternativeReading: leaf.isAlternativeReading,
@@ -46,6 +50,7 @@ export function collectScanObjects(raw: Buffer, tree: MimeTree): ScanObject[] {
       kind: 'uuencoded',
       path: file.partPath,
       fileName: file.fileName,
+      fileNames: [file.fileName],
       content: file.content,
       replaceableRange: file.replaceableRange,
       isAlternativeReading: false,

@@ -21,7 +21,10 @@ export function formatKeyValues(value: unknown): string {
 
 function flatten(value: unknown, path: string, pairs: [string, string][]): void {
   if (Array.isArray(value)) {
-    pairs.push([path, value.map((item) => String(item)).join(', ')]);
+    const items = value.map((item) =>
+      item !== null && typeof item === 'object' ? JSON.stringify(item) : String(item),
+    );
+    pairs.push([path, items.join(', ')]);
   } else if (value !== null && typeof value === 'object') {
     for (const [key, child] of Object.entries(value))
       flatten(child, path === '' ? key : `${path}.${key}`, pairs);

@@ -71,7 +71,13 @@ function report(err: unknown): number {
     const fieldErrors = (err.metadata?.get('mailshield-field-error-bin') ?? []).map((value) =>
       value.toString(),
     );
-    process.stderr.write(`error: ${err.details} (${GrpcStatus[err.code] ?? err.code})\n`);
+    // The details repeat the field errors after a colon; they are printed one per line below.
+    const repeated = `: ${fieldErrors.join('; ')}`;
+    const details =
+      fieldErrors.length > 0 && err.details.endsWith(repeated)
+        ? err.details.slice(0, -repeated.length)
+        : err.details;
+    process.stderr.write(`error: ${details} (${GrpcStatus[err.code] ?? err.code})\n`);
     for (const fieldError of fieldErrors) process.stderr.write(`  ${String(fieldError)}\n`);
     return 1;
   }

@@ -73,7 +73,9 @@ export function checkAntivirus(policy: Policy, errors: string[]): void {
 
 function checkTimeout(policy: Policy, seconds: number, errors: string[]): void {
   const field = 'antivirus.scanTimeoutSeconds';
-  if (!Number.isFinite(seconds) || seconds <= 0) {
+  if (!Number.isFinite(seconds)) {
+    errors.push(`${field}: must be a number of seconds`);
+  } else if (seconds <= 0) {
     errors.push(`${field}: must be greater than 0`);
   } else if (seconds > maxScanTimeoutSeconds) {
     errors.push(`${field}: must be at most ${maxScanTimeoutSeconds}`);

@@ -228,3 +228,59 @@ test('TNEF attachment is scanned and named', { skip }, async () => {
   assert.ok(result.findings.some((f) => f.object.includes('extracted (tool.com)')));
   assert.ok(result.findings.some((f) => f.name === 'Blocked.com-files'));
 });
+
+test('LZMA zip member is unscanned', { skip }, async () => {
+  // Method 14 (LZMA): neither the gateway nor clamd 1.4.6 unpacks it, so it cannot be clean.
+  const zip = buildZip([{ name: 'photo.jpg', method: 14, data: Buffer.from('not really lzma') }]);
+  const { result, plan } = await decide(mailWithParts('pics.zip', zip), settingsWith());
+  assert.equal(result.status, 'unscanned');
+  assert.equal(result.reason, 'AV_UNSUPPORTED_CONTENT');
+  assert.equal(plan.action, 'reject');
+  assert.match(plan.reply, /exceeds the scan limits \(AV_UNSUPPORTED_CONTENT\)/);
+});
+
+test('zstd attachment is unscanned', { skip }, async () => {
+  const zstd = Buffer.concat([Buffer.from('28b52ffd2405', 'hex'), Buffer.from(EICAR)]);
+  const { result } = await decide(mailWithParts('data.zst', zstd), settingsWith());
+  assert.equal(result.status, 'unscanned');
+  assert.equal(result.reason, 'AV_UNSUPPORTED_CONTENT');
+});
+
+test('rule checks both part names', { skip }, async () => {
+  const rules = [attachmentRule({ name: 'hta', namePatterns: ['*.hta'] })];
+  const raw = crlf([
+    'Content-Type: multipart/mixed; boundary=n',
+    '',
+    '--n',
+    'Content-Type: application/octet-stream; name="x.hta"',
+    'Content-Disposition: attachment; filename="notes.txt"',
+    '',
+    'text',
+    '--n',
+    'Content-Type: application/octet-stream; name="evil.bat."',
+    '',
+    'more text',
+    '--n--',
+  ]);
+  const bat = [attachmentRule({ name: 'bat', namePatterns: ['*.bat'] })];
+  assert.equal((await decide(raw, settingsWith({ rules }))).result.status, 'blocked');
+  assert.equal((await decide(raw, settingsWith({ rules: bat }))).result.status, 'blocked');
+});
+
+test('reject reply names the rejecting limit', { skip }, async () => {
+  const size = 300 * 1024 * 1024;
+  const bomb = buildZip([
+    {
+      name: 'z.bin',
+      method: 8,
+      data: deflatedZeros(size),
+      declaredSize: 1000,
+      crc: zerosCrc32(size),
+    },
+  ]);
+  const rules = [attachmentRule({ name: 'zips', fileTypes: ['zip'] })];
+  const { result, plan } = await decide(mailWithParts('a.zip', bomb), settingsWith({ rules }));
+  assert.equal(result.status, 'blocked');
+  assert.equal(plan.action, 'reject');
+  assert.match(plan.reply, /exceeds the scan limits \(AV_ARCHIVE_LIMIT\)/);
+});

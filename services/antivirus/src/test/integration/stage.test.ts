@@ -21,7 +21,7 @@ import { ClamdPool } from '../../engine/clamd-pool.js';
 import type { Scanner } from '../../engine/scanner.js';
 import { createAntivirusMetrics } from '../../metrics.js';
 import { walkMessage } from '../../mime/walker.js';
-import { FakeBackupStore, fixedPolicy, messageRecord } from '../fakes.js';
+import { attachmentRule, FakeBackupStore, fixedPolicy, messageRecord } from '../fakes.js';
 import {
   clamdAddress,
   closedPort,
@@ -202,6 +202,21 @@ test('clamd down after queue retries the batch', async () => {
     (err: unknown) => err instanceof UnavailableError && err.code === 'AV_RETRY_LATER',
   );
   assert.equal(bus.publishes.length, 0);
+});
+
+test('blocked part with clamd down is retried', async () => {
+  const down = poolFor(await closedPort());
+  const rules = [attachmentRule({ name: 'exe-names', namePatterns: ['*.exe'] })];
+  const { bus, backup, context } = contextWith(
+    down,
+    fixedPolicy({}, 10, { attachmentRules: rules }),
+  );
+  const record = messageRecord(mailWithAttachment('tool.exe', Buffer.from('MZ not really')));
+  await assert.rejects(
+    runOne(record, context, bus),
+    (err: unknown) => err instanceof UnavailableError && err.code === 'AV_RETRY_LATER',
+  );
+  assert.equal(backup.stored.length, 0);
 });
 
 test('consumer pauses while clamd is down', async () => {
