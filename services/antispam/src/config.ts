@@ -5,6 +5,7 @@ import {
   type BusOptions,
   type CommonOptions,
 } from '@mailshield/common';
+import { parseNameServer } from './dns/resolver.js';
 
 /** Settings of the antispam service, read once at start. Runtime policy comes from the control plane. */
 export interface AntispamOptions extends CommonOptions {
@@ -18,6 +19,18 @@ export interface AntispamOptions extends CommonOptions {
   scanTimeoutSeconds: number;
   /** Deadline of each Backup.Store call, in seconds. Default 10. */
   backupTimeoutSeconds: number;
+  /**
+   * Name servers of the DNS checks as `host:port` (an IP address as host). Empty uses the
+   * system's resolver settings. Default empty.
+   */
+  dnsServers?: string[];
+  /** Deadline of one DNS lookup, in seconds. Default 2. */
+  dnsTimeoutSeconds?: number;
+  /**
+   * Runs SPF, DKIM, DMARC and ARC verification. Default: on when dnsServers is set, else off,
+   * so that a gateway started without DNS settings sends no authentication lookups.
+   */
+  authentication?: boolean;
 }
 
 /** Everything the antispam process reads from its environment. */
@@ -40,8 +53,28 @@ export function readAntispamConfig(env: NodeJS.ProcessEnv = process.env): Antisp
     concurrency: reader.integer('MAILSHIELD_ANTISPAM_CONCURRENCY', 8, 1, 1024),
     scanTimeoutSeconds: reader.number('MAILSHIELD_ANTISPAM_SCAN_TIMEOUT_SECONDS', 10, 0.001),
     backupTimeoutSeconds: reader.number('MAILSHIELD_BACKUP_TIMEOUT_SECONDS', 10, 0.001),
+    ...readDnsOptions(reader),
   };
   const bus = readBusOptions(reader, options.stateDir, options.instance);
   reader.done();
   return { options: Object.freeze(options), bus };
+}
+
+function readDnsOptions(
+  reader: EnvReader,
+): Pick<AntispamOptions, 'dnsServers' | 'dnsTimeoutSeconds' | 'authentication'> {
+  const dnsServers: string[] = [];
+  for (const item of reader.list('MAILSHIELD_DNS_SERVERS', [])) {
+    const server = parseNameServer(item);
+    if (server === undefined) {
+      reader.problem(
+        `MAILSHIELD_DNS_SERVERS item ${item} is invalid: expected an IP address with an optional port, such as 127.0.0.1:53 or [::1]:53`,
+      );
+    } else dnsServers.push(server);
+  }
+  return {
+    dnsServers,
+    dnsTimeoutSeconds: reader.number('MAILSHIELD_DNS_TIMEOUT_SECONDS', 2, 0.001),
+    authentication: reader.boolean('MAILSHIELD_ANTISPAM_AUTHENTICATION', dnsServers.length > 0),
+  };
 }

@@ -16,6 +16,8 @@ export const AntispamReason = {
   invalidRequest: 'AS_INVALID_REQUEST',
   /** No policy has arrived from the control plane yet. */
   noPolicy: 'AS_NO_POLICY',
+  /** A Bayes snapshot was malformed or made by another token scheme, so it was not loaded. */
+  bayesSnapshotInvalid: 'AS_BAYES_SNAPSHOT_INVALID',
 } as const;
 
 export type AntispamReasonCode = (typeof AntispamReason)[keyof typeof AntispamReason];
@@ -35,5 +37,12 @@ export class BackupFailedError extends UnavailableError {
 export class InvalidScoreRequestError extends InvalidArgumentError {
   constructor(message: string, fieldErrors: string[]) {
     super(AntispamReason.invalidRequest, message, fieldErrors);
+  }
+}
+
+/** Thrown when a Bayes snapshot cannot be loaded or merged; the model stays as it was. */
+export class BayesSnapshotError extends InvalidArgumentError {
+  constructor(message: string, fieldErrors: string[] = []) {
+    super(AntispamReason.bayesSnapshotInvalid, message, fieldErrors);
   }
 }

@@ -24,6 +24,7 @@ import type { Check } from './engine/types.js';
 import { AntispamReason } from './errors.js';
 import { createAntispamServer } from './grpc-service.js';
 import { createAntispamMetrics } from './metrics.js';
+import { networkChecks } from './network-checks.js';
 import type { StageDeps } from './stage.js';
 
 export type { AntispamOptions, AntispamConfig } from './config.js';
@@ -38,6 +39,14 @@ export type { Check, CheckContext, Finding, FindingEffect, ParsedMessage } from 
 export type { SpamStatus } from './engine/status.js';
 export { parseAddressList, parsePath, type Mailbox } from './engine/address.js';
 export { ANTISPAM_GROUP } from './consumer.js';
+export { networkChecks } from './network-checks.js';
+export {
+  authenticationCheck,
+  type AuthenticationCheckOptions,
+} from './engine/checks/authentication.js';
+export { AUTH_SCORES } from './engine/checks/authentication-findings.js';
+export { dnsblCheck, type DnsblCheckOptions } from './engine/checks/dnsbl.js';
+export { createDnsResolver, type DnsResolver, type DnsResolverOptions } from './dns/resolver.js';
 
 /** What the process hands the antispam service; the optional parts replace the defaults, for tests and the gateway. */
 export interface AntispamDeps extends ServiceDeps {
@@ -45,7 +54,7 @@ export interface AntispamDeps extends ServiceDeps {
   policy?: PolicySource;
   /** Backup store for originals; Backup.Store on options.controlPlane when absent. */
   backup?: BackupStore;
-  /** Checks to run; defaultChecks when absent. */
+  /** Checks to run; defaultChecks and the DNS checks of `networkChecks` when absent. */
   checks?: readonly Check[];
 }
 
@@ -93,7 +102,8 @@ export async function startAntispam(
         );
       }
     };
-    const engine = new ScoringEngine(deps.checks ?? defaultChecks, {
+    const checks = deps.checks ?? [...defaultChecks, ...networkChecks(options, logger)];
+    const engine = new ScoringEngine(checks, {
       onCheckFailed: (check, err) =>
         logger.warn(
           { err, event: 'antispam.check_failed', check },

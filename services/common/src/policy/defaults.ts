@@ -49,7 +49,9 @@ export function defaultPolicy(relayDomains: string[] = ['example.com']): Policy 
         {
           name: 'inbound-windows-scripts',
           fileTypes: [],
-          namePatterns: ['*.{bat,cmd,com,scr,pif,vbs,vbe,jse,wsf,wsh,hta,lnk,reg,msi}'],
+          namePatterns: [
+            '*.{bat,cmd,com,cpl,scr,pif,vb,vbs,vbe,js,jse,ps1,psm1,wsc,wsf,wsh,sct,scf,hta,lnk,reg,msi,msc,msp,jnlp,xll}',
+          ],
           minBytes: 0,
           action: VirusAction.VIRUS_ACTION_DELETE_OBJECT,
           direction: Direction.DIRECTION_INBOUND,
@@ -66,6 +68,14 @@ export function defaultPolicy(relayDomains: string[] = ['example.com']): Policy 
       subjectTag: '[SPAM]',
       senderAllowlist: [],
       senderBlocklist: [],
+      networkAllowlist: [],
+      networkBlocklist: [],
+      recipientDomainLists: [],
+      // No block list zone by default: a zone sends each client address or URL domain to a
+      // third party, also from tests and development machines, and public lists refuse
+      // queries that come through large shared resolvers.
+      clientBlocklists: [],
+      urlBlocklists: [],
     },
   };
 }
@@ -97,7 +107,7 @@ export function defaultScanLimits(): ScanLimits {
     maxArchiveDepth: 10,
     maxExpandedBytes: 256 * 1024 * 1024,
     maxMemberBytes: 64 * 1024 * 1024,
-    maxCompressionRatio: 200,
+    maxCompressionRatio: 700,
     maxArchiveEntries: 10_000,
   };
 }

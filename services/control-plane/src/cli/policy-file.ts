@@ -44,17 +44,32 @@ const knownFields: Record<string, Record<string, string | null>> = {
     'maxArchiveEntries',
   ),
   AttachmentRule: fields('name', 'fileTypes', 'namePatterns', 'minBytes', 'action', 'direction'),
-  AntispamPolicy: fields(
-    'spamThreshold',
-    'probableSpamThreshold',
-    'onSpam',
-    'onProbableSpam',
-    'onBlacklisted',
-    'onMassMailing',
-    'subjectTag',
+  AntispamPolicy: {
+    ...fields(
+      'spamThreshold',
+      'probableSpamThreshold',
+      'onSpam',
+      'onProbableSpam',
+      'onBlacklisted',
+      'onMassMailing',
+      'subjectTag',
+      'senderAllowlist',
+      'senderBlocklist',
+      'networkAllowlist',
+      'networkBlocklist',
+    ),
+    recipientDomainLists: 'RecipientDomainLists',
+    clientBlocklists: 'DnsblZone',
+    urlBlocklists: 'DnsblZone',
+  },
+  RecipientDomainLists: fields(
+    'domain',
     'senderAllowlist',
     'senderBlocklist',
+    'networkAllowlist',
+    'networkBlocklist',
   ),
+  DnsblZone: fields('zone', 'score', 'returnCodes'),
 };
 
 function fields(...names: string[]): Record<string, null> {

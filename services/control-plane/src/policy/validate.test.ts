@@ -154,3 +154,17 @@ test('validatePolicy names bad antivirus fields', () => {
     assert.ok(errors.includes(line), `missing field error: ${line}\ngot: ${errors.join('\n')}`);
   assert.equal(errors.length, expected.length);
 });
+
+test('validatePolicy rejects a policy that accepts no mail', () => {
+  const errors = fieldErrorsOf({ ...defaultPolicy(), relayDomains: [], trustedNetworks: [] });
+  assert.deepEqual(errors, [
+    'relayDomains: empty, and so is trustedNetworks, so the gateway would reject all mail; ' +
+      'list the domains it receives mail for',
+  ]);
+  const outboundOnly = validatePolicy({
+    ...defaultPolicy(),
+    relayDomains: [],
+    trustedNetworks: ['192.0.2.0/24'],
+  });
+  assert.deepEqual(outboundOnly.relayDomains, []);
+});

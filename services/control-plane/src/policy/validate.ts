@@ -2,7 +2,8 @@ import { defaultPolicy } from '@mailshield/common';
 import { QueueMode } from '@mailshield/proto/message';
 import { SpamAction, type Policy } from '@mailshield/proto/policy';
 import { policyInvalid } from '../errors.js';
-import { cidrProblem, isDomainName, isSenderPattern } from './names.js';
+import { cidrProblem, isDomainName } from './names.js';
+import { checkAntispamLists, normalizeAntispamLists } from './validate-antispam.js';
 import { checkAntivirus, normalizeAntivirus } from './validate-antivirus.js';
 
 const maxMessageBytesLimit = 1024 * 1024 * 1024;
@@ -24,11 +25,7 @@ export function normalizePolicy(policy: Policy): Policy {
     relayDomains: trimAll(policy.relayDomains).map((domain) => domain.toLowerCase()),
     trustedNetworks: trimAll(policy.trustedNetworks),
     antivirus: normalizeAntivirus(policy.antivirus ?? defaults.antivirus!),
-    antispam: {
-      ...antispam,
-      senderAllowlist: trimAll(antispam.senderAllowlist),
-      senderBlocklist: trimAll(antispam.senderBlocklist),
-    },
+    antispam: normalizeAntispamLists(antispam),
   };
 }
 
@@ -55,6 +52,12 @@ function checkTopLevel(policy: Policy, errors: string[]): void {
     }
   });
   checkDuplicates('relayDomains', policy.relayDomains, errors);
+  if (policy.relayDomains.length === 0 && policy.trustedNetworks.length === 0) {
+    errors.push(
+      'relayDomains: empty, and so is trustedNetworks, so the gateway would reject all mail; ' +
+        'list the domains it receives mail for',
+    );
+  }
   policy.trustedNetworks.forEach((network, index) => {
     const problem = cidrProblem(network);
     if (problem !== undefined)
@@ -90,15 +93,7 @@ function checkAntispam(policy: Policy, errors: string[]): void {
   checkEnum('antispam.onBlacklisted', antispam.onBlacklisted, unspecified, errors);
   checkEnum('antispam.onMassMailing', antispam.onMassMailing, unspecified, errors);
   checkSubjectTag(antispam.subjectTag, antispam.onSpam, antispam.onProbableSpam, errors);
-  for (const list of ['senderAllowlist', 'senderBlocklist'] as const) {
-    antispam[list].forEach((entry, index) => {
-      if (!isSenderPattern(entry)) {
-        errors.push(
-          `antispam.${list}[${index}]: ${JSON.stringify(entry)} is not an address, a domain or @domain`,
-        );
-      }
-    });
-  }
+  checkAntispamLists(antispam, errors);
 }
 
 function checkSubjectTag(

@@ -285,6 +285,54 @@ export interface AntispamPolicy {
   senderAllowlist: string[];
   /** Sender addresses or domains that are always blacklisted. */
   senderBlocklist: string[];
+  /**
+   * Client networks (CIDR, or a single address) whose mail is never spam, such as a partner's
+   * mail servers. The sender block list still applies to their mail.
+   */
+  networkAllowlist: string[];
+  /** Client networks (CIDR, or a single address) whose mail is always blacklisted. */
+  networkBlocklist: string[];
+  /** Lists that apply, besides the ones above, to mail for one recipient domain. */
+  recipientDomainLists: RecipientDomainLists[];
+  /**
+   * DNS block lists queried with the client address, such as zen.spamhaus.org. Empty sends
+   * no query.
+   */
+  clientBlocklists: DnsblZone[];
+  /**
+   * Domain block lists queried with the registered domains of the URLs in the body, such as
+   * dbl.spamhaus.org or multi.surbl.org. Empty sends no query.
+   */
+  urlBlocklists: DnsblZone[];
+}
+
+/**
+ * Allow and block lists for mail to one recipient domain. They add to the global lists of
+ * AntispamPolicy and do not replace them.
+ */
+export interface RecipientDomainLists {
+  /** Recipient domain, such as "example.com". Each domain has at most one entry. */
+  domain: string;
+  senderAllowlist: string[];
+  senderBlocklist: string[];
+  networkAllowlist: string[];
+  networkBlocklist: string[];
+}
+
+/** One DNS block list zone. */
+export interface DnsblZone {
+  /** Zone the query name is put in front of, such as "zen.spamhaus.org". */
+  zone: string;
+  /**
+   * Points added when the zone lists the client or a URL domain. Negative for a zone of good
+   * senders.
+   */
+  score: number;
+  /**
+   * Answers (IPv4 addresses such as "127.0.0.2") that count as listed. Empty counts every
+   * answer in 127.0.0.0/8 except 127.255.255.0/24, which lists use for error codes.
+   */
+  returnCodes: string[];
 }
 
 /** Runtime policy, stored and versioned by the control plane and watched by every service. */
@@ -1174,6 +1222,11 @@ function createBaseAntispamPolicy(): AntispamPolicy {
     subjectTag: "",
     senderAllowlist: [],
     senderBlocklist: [],
+    networkAllowlist: [],
+    networkBlocklist: [],
+    recipientDomainLists: [],
+    clientBlocklists: [],
+    urlBlocklists: [],
   };
 }
 
@@ -1205,6 +1258,21 @@ export const AntispamPolicy: MessageFns<AntispamPolicy> = {
     }
     for (const v of message.senderBlocklist) {
       writer.uint32(74).string(v!);
+    }
+    for (const v of message.networkAllowlist) {
+      writer.uint32(82).string(v!);
+    }
+    for (const v of message.networkBlocklist) {
+      writer.uint32(90).string(v!);
+    }
+    for (const v of message.recipientDomainLists) {
+      RecipientDomainLists.encode(v!, writer.uint32(98).fork()).join();
+    }
+    for (const v of message.clientBlocklists) {
+      DnsblZone.encode(v!, writer.uint32(106).fork()).join();
+    }
+    for (const v of message.urlBlocklists) {
+      DnsblZone.encode(v!, writer.uint32(114).fork()).join();
     }
     return writer;
   },
@@ -1294,6 +1362,46 @@ export const AntispamPolicy: MessageFns<AntispamPolicy> = {
             message.senderBlocklist.push(reader.string());
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.networkAllowlist.push(reader.string());
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.networkBlocklist.push(reader.string());
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.recipientDomainLists.push(RecipientDomainLists.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.clientBlocklists.push(DnsblZone.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.urlBlocklists.push(DnsblZone.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1353,6 +1461,31 @@ export const AntispamPolicy: MessageFns<AntispamPolicy> = {
         : globalThis.Array.isArray(object?.sender_blocklist)
         ? object.sender_blocklist.map((e: any) => globalThis.String(e))
         : [],
+      networkAllowlist: globalThis.Array.isArray(object?.networkAllowlist)
+        ? object.networkAllowlist.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.network_allowlist)
+        ? object.network_allowlist.map((e: any) => globalThis.String(e))
+        : [],
+      networkBlocklist: globalThis.Array.isArray(object?.networkBlocklist)
+        ? object.networkBlocklist.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.network_blocklist)
+        ? object.network_blocklist.map((e: any) => globalThis.String(e))
+        : [],
+      recipientDomainLists: globalThis.Array.isArray(object?.recipientDomainLists)
+        ? object.recipientDomainLists.map((e: any) => RecipientDomainLists.fromJSON(e))
+        : globalThis.Array.isArray(object?.recipient_domain_lists)
+        ? object.recipient_domain_lists.map((e: any) => RecipientDomainLists.fromJSON(e))
+        : [],
+      clientBlocklists: globalThis.Array.isArray(object?.clientBlocklists)
+        ? object.clientBlocklists.map((e: any) => DnsblZone.fromJSON(e))
+        : globalThis.Array.isArray(object?.client_blocklists)
+        ? object.client_blocklists.map((e: any) => DnsblZone.fromJSON(e))
+        : [],
+      urlBlocklists: globalThis.Array.isArray(object?.urlBlocklists)
+        ? object.urlBlocklists.map((e: any) => DnsblZone.fromJSON(e))
+        : globalThis.Array.isArray(object?.url_blocklists)
+        ? object.url_blocklists.map((e: any) => DnsblZone.fromJSON(e))
+        : [],
     };
   },
 
@@ -1385,6 +1518,21 @@ export const AntispamPolicy: MessageFns<AntispamPolicy> = {
     if (message.senderBlocklist?.length) {
       obj.senderBlocklist = message.senderBlocklist;
     }
+    if (message.networkAllowlist?.length) {
+      obj.networkAllowlist = message.networkAllowlist;
+    }
+    if (message.networkBlocklist?.length) {
+      obj.networkBlocklist = message.networkBlocklist;
+    }
+    if (message.recipientDomainLists?.length) {
+      obj.recipientDomainLists = message.recipientDomainLists.map((e) => RecipientDomainLists.toJSON(e));
+    }
+    if (message.clientBlocklists?.length) {
+      obj.clientBlocklists = message.clientBlocklists.map((e) => DnsblZone.toJSON(e));
+    }
+    if (message.urlBlocklists?.length) {
+      obj.urlBlocklists = message.urlBlocklists.map((e) => DnsblZone.toJSON(e));
+    }
     return obj;
   },
 
@@ -1402,6 +1550,265 @@ export const AntispamPolicy: MessageFns<AntispamPolicy> = {
     message.subjectTag = object.subjectTag ?? "";
     message.senderAllowlist = object.senderAllowlist?.map((e) => e) || [];
     message.senderBlocklist = object.senderBlocklist?.map((e) => e) || [];
+    message.networkAllowlist = object.networkAllowlist?.map((e) => e) || [];
+    message.networkBlocklist = object.networkBlocklist?.map((e) => e) || [];
+    message.recipientDomainLists = object.recipientDomainLists?.map((e) => RecipientDomainLists.fromPartial(e)) || [];
+    message.clientBlocklists = object.clientBlocklists?.map((e) => DnsblZone.fromPartial(e)) || [];
+    message.urlBlocklists = object.urlBlocklists?.map((e) => DnsblZone.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRecipientDomainLists(): RecipientDomainLists {
+  return { domain: "", senderAllowlist: [], senderBlocklist: [], networkAllowlist: [], networkBlocklist: [] };
+}
+
+export const RecipientDomainLists: MessageFns<RecipientDomainLists> = {
+  encode(message: RecipientDomainLists, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.domain !== "") {
+      writer.uint32(10).string(message.domain);
+    }
+    for (const v of message.senderAllowlist) {
+      writer.uint32(18).string(v!);
+    }
+    for (const v of message.senderBlocklist) {
+      writer.uint32(26).string(v!);
+    }
+    for (const v of message.networkAllowlist) {
+      writer.uint32(34).string(v!);
+    }
+    for (const v of message.networkBlocklist) {
+      writer.uint32(42).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RecipientDomainLists {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRecipientDomainLists();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.domain = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.senderAllowlist.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.senderBlocklist.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.networkAllowlist.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.networkBlocklist.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RecipientDomainLists {
+    return {
+      domain: isSet(object.domain) ? globalThis.String(object.domain) : "",
+      senderAllowlist: globalThis.Array.isArray(object?.senderAllowlist)
+        ? object.senderAllowlist.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.sender_allowlist)
+        ? object.sender_allowlist.map((e: any) => globalThis.String(e))
+        : [],
+      senderBlocklist: globalThis.Array.isArray(object?.senderBlocklist)
+        ? object.senderBlocklist.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.sender_blocklist)
+        ? object.sender_blocklist.map((e: any) => globalThis.String(e))
+        : [],
+      networkAllowlist: globalThis.Array.isArray(object?.networkAllowlist)
+        ? object.networkAllowlist.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.network_allowlist)
+        ? object.network_allowlist.map((e: any) => globalThis.String(e))
+        : [],
+      networkBlocklist: globalThis.Array.isArray(object?.networkBlocklist)
+        ? object.networkBlocklist.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.network_blocklist)
+        ? object.network_blocklist.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: RecipientDomainLists): unknown {
+    const obj: any = {};
+    if (message.domain !== "") {
+      obj.domain = message.domain;
+    }
+    if (message.senderAllowlist?.length) {
+      obj.senderAllowlist = message.senderAllowlist;
+    }
+    if (message.senderBlocklist?.length) {
+      obj.senderBlocklist = message.senderBlocklist;
+    }
+    if (message.networkAllowlist?.length) {
+      obj.networkAllowlist = message.networkAllowlist;
+    }
+    if (message.networkBlocklist?.length) {
+      obj.networkBlocklist = message.networkBlocklist;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RecipientDomainLists>, I>>(base?: I): RecipientDomainLists {
+    return RecipientDomainLists.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RecipientDomainLists>, I>>(object: I): RecipientDomainLists {
+    const message = createBaseRecipientDomainLists();
+    message.domain = object.domain ?? "";
+    message.senderAllowlist = object.senderAllowlist?.map((e) => e) || [];
+    message.senderBlocklist = object.senderBlocklist?.map((e) => e) || [];
+    message.networkAllowlist = object.networkAllowlist?.map((e) => e) || [];
+    message.networkBlocklist = object.networkBlocklist?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseDnsblZone(): DnsblZone {
+  return { zone: "", score: 0, returnCodes: [] };
+}
+
+export const DnsblZone: MessageFns<DnsblZone> = {
+  encode(message: DnsblZone, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.zone !== "") {
+      writer.uint32(10).string(message.zone);
+    }
+    if (message.score !== 0) {
+      writer.uint32(17).double(message.score);
+    }
+    for (const v of message.returnCodes) {
+      writer.uint32(26).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DnsblZone {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDnsblZone();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.zone = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.score = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.returnCodes.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DnsblZone {
+    return {
+      zone: isSet(object.zone) ? globalThis.String(object.zone) : "",
+      score: isSet(object.score) ? globalThis.Number(object.score) : 0,
+      returnCodes: globalThis.Array.isArray(object?.returnCodes)
+        ? object.returnCodes.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.return_codes)
+        ? object.return_codes.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: DnsblZone): unknown {
+    const obj: any = {};
+    if (message.zone !== "") {
+      obj.zone = message.zone;
+    }
+    if (message.score !== 0) {
+      obj.score = floatToJson(message.score);
+    }
+    if (message.returnCodes?.length) {
+      obj.returnCodes = message.returnCodes;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DnsblZone>, I>>(base?: I): DnsblZone {
+    return DnsblZone.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DnsblZone>, I>>(object: I): DnsblZone {
+    const message = createBaseDnsblZone();
+    message.zone = object.zone ?? "";
+    message.score = object.score ?? 0;
+    message.returnCodes = object.returnCodes?.map((e) => e) || [];
     return message;
   },
 };
