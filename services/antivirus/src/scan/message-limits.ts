@@ -28,6 +28,13 @@ export function checkTreeLimits(tree: MimeTree, limits: ScanLimits): EngineVerdi
   if (tree.hasTooManyParts) {
     verdicts.push(limitVerdict(AvReason.tooManyParts, `more than ${limits.maxParts} MIME parts`));
   }
+  // A fragment of message/partial is only one piece of a message that the recipient's client
+  // would join, so no piece can be judged alone.
+  if (tree.leaves.some((leaf) => leaf.contentType === 'message/partial')) {
+    verdicts.push(
+      limitVerdict(AvReason.unsupportedContent, 'message/partial fragments cannot be scanned'),
+    );
+  }
   const decoded = tree.leaves.reduce((sum, leaf) => sum + leaf.content.length, 0);
   if (decoded > limits.maxDecodedBytes) {
     verdicts.push(

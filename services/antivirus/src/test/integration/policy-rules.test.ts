@@ -284,3 +284,21 @@ test('reject reply names the rejecting limit', { skip }, async () => {
   assert.equal(plan.action, 'reject');
   assert.match(plan.reply, /exceeds the scan limits \(AV_ARCHIVE_LIMIT\)/);
 });
+
+test('message/partial fragment is unscanned', { skip }, async () => {
+  const raw = crlf([
+    'From: sender@example.org',
+    'Subject: part 1 of 2',
+    'MIME-Version: 1.0',
+    'Content-Type: message/partial; id="frag@example.org"; number=1; total=2',
+    '',
+    'Content-Type: application/octet-stream',
+    'Content-Transfer-Encoding: base64',
+    '',
+    'TVqQAAMAAAAEAAAA',
+  ]);
+  const { result, plan } = await decide(raw, settingsWith());
+  assert.equal(result.status, 'unscanned');
+  assert.equal(result.reason, 'AV_UNSUPPORTED_CONTENT');
+  assert.equal(plan.action, 'reject');
+});
