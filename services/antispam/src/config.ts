@@ -31,6 +31,14 @@ export interface AntispamOptions extends CommonOptions {
    * so that a gateway started without DNS settings sends no authentication lookups.
    */
   authentication?: boolean;
+  /** Seconds between two polls of the control plane for a new Bayes model. Default 10. */
+  modelRefreshSeconds?: number;
+  /** Deadline of each Learning.Learn and Learning.GetModel call, in seconds. Default 10. */
+  learningTimeoutSeconds?: number;
+  /** Spam messages the shared Bayes model must hold before it classifies. Default 200. */
+  bayesMinSpamMessages?: number;
+  /** Ham messages the shared Bayes model must hold before it classifies. Default 200. */
+  bayesMinHamMessages?: number;
 }
 
 /** Everything the antispam process reads from its environment. */
@@ -54,6 +62,7 @@ export function readAntispamConfig(env: NodeJS.ProcessEnv = process.env): Antisp
     scanTimeoutSeconds: reader.number('MAILSHIELD_ANTISPAM_SCAN_TIMEOUT_SECONDS', 10, 0.001),
     backupTimeoutSeconds: reader.number('MAILSHIELD_BACKUP_TIMEOUT_SECONDS', 10, 0.001),
     ...readDnsOptions(reader),
+    ...readLearningOptions(reader),
   };
   const bus = readBusOptions(reader, options.stateDir, options.instance);
   reader.done();
@@ -76,5 +85,23 @@ function readDnsOptions(
     dnsServers,
     dnsTimeoutSeconds: reader.number('MAILSHIELD_DNS_TIMEOUT_SECONDS', 2, 0.001),
     authentication: reader.boolean('MAILSHIELD_ANTISPAM_AUTHENTICATION', dnsServers.length > 0),
+  };
+}
+
+function readLearningOptions(
+  reader: EnvReader,
+): Pick<
+  AntispamOptions,
+  'modelRefreshSeconds' | 'learningTimeoutSeconds' | 'bayesMinSpamMessages' | 'bayesMinHamMessages'
+> {
+  return {
+    modelRefreshSeconds: reader.number('MAILSHIELD_ANTISPAM_MODEL_REFRESH_SECONDS', 10, 0.05),
+    learningTimeoutSeconds: reader.number(
+      'MAILSHIELD_ANTISPAM_LEARNING_TIMEOUT_SECONDS',
+      10,
+      0.001,
+    ),
+    bayesMinSpamMessages: reader.integer('MAILSHIELD_ANTISPAM_BAYES_MIN_SPAM', 200, 1),
+    bayesMinHamMessages: reader.integer('MAILSHIELD_ANTISPAM_BAYES_MIN_HAM', 200, 1),
   };
 }

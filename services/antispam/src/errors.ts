@@ -18,6 +18,10 @@ export const AntispamReason = {
   noPolicy: 'AS_NO_POLICY',
   /** A Bayes snapshot was malformed or made by another token scheme, so it was not loaded. */
   bayesSnapshotInvalid: 'AS_BAYES_SNAPSHOT_INVALID',
+  /** A Train request was invalid, or its message could not be parsed. */
+  trainInvalid: 'AS_TRAIN_INVALID',
+  /** The control plane's Learning service failed or could not be reached. */
+  learningUnavailable: 'AS_LEARNING_UNAVAILABLE',
 } as const;
 
 export type AntispamReasonCode = (typeof AntispamReason)[keyof typeof AntispamReason];
@@ -44,5 +48,12 @@ export class InvalidScoreRequestError extends InvalidArgumentError {
 export class BayesSnapshotError extends InvalidArgumentError {
   constructor(message: string, fieldErrors: string[] = []) {
     super(AntispamReason.bayesSnapshotInvalid, message, fieldErrors);
+  }
+}
+
+/** Thrown by Train for a request it cannot learn from. */
+export class InvalidTrainRequestError extends InvalidArgumentError {
+  constructor(message: string, fieldErrors: string[]) {
+    super(AntispamReason.trainInvalid, message, fieldErrors);
   }
 }

@@ -3,6 +3,7 @@ import type {
   AntispamServer,
   ScoreMessageRequest,
   ScoreMessageResponse,
+  TrainRequest,
 } from '@mailshield/proto/antispam';
 import {
   Disposition,
@@ -13,6 +14,7 @@ import {
 } from '@mailshield/proto/message';
 import type { Policy } from '@mailshield/proto/policy';
 import { InvalidScoreRequestError } from './errors.js';
+import { train, type TrainDeps } from './learning/train.js';
 import { processRecord, type StageDeps } from './stage.js';
 
 function validate(request: ScoreMessageRequest): void {
@@ -27,12 +29,13 @@ function validate(request: ScoreMessageRequest): void {
 
 /**
  * Antispam.ScoreMessage: runs the same stage code as the consumer, with no bus and no backup,
- * so a destructive action is reported but nothing is stored.
+ * so a destructive action is reported but nothing is stored. Antispam.Train: see `train`.
  */
 export function createAntispamServer(
   stage: StageDeps,
   currentPolicy: () => Policy,
   logger: Logger,
+  trainDeps: TrainDeps,
 ): AntispamServer {
   const score = async (
     request: ScoreMessageRequest,
@@ -53,5 +56,8 @@ export function createAntispamServer(
     const outcome = output.outcomes[output.outcomes.length - 1];
     return { outcome, disposition: output.disposition, raw: output.raw };
   };
-  return { scoreMessage: unary(logger, score) };
+  return {
+    scoreMessage: unary(logger, score),
+    train: unary(logger, (request: TrainRequest) => train(request, trainDeps)),
+  };
 }

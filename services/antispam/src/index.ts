@@ -22,7 +22,10 @@ import { ANTISPAM_GROUP, startConsumer } from './consumer.js';
 import { defaultChecks, ScoringEngine } from './engine/engine.js';
 import type { Check } from './engine/types.js';
 import { AntispamReason } from './errors.js';
+import { createBayesCheck } from './engine/checks/bayes.js';
 import { createAntispamServer } from './grpc-service.js';
+import { GrpcLearningApi, type LearningApi } from './learning/learning-client.js';
+import { ModelHolder } from './learning/model-holder.js';
 import { createAntispamMetrics } from './metrics.js';
 import { networkChecks } from './network-checks.js';
 import type { StageDeps } from './stage.js';
@@ -46,6 +49,8 @@ export {
 } from './engine/checks/authentication.js';
 export { AUTH_SCORES } from './engine/checks/authentication-findings.js';
 export { dnsblCheck, type DnsblCheckOptions } from './engine/checks/dnsbl.js';
+export { ModelHolder } from './learning/model-holder.js';
+export { GrpcLearningApi, type LearningApi } from './learning/learning-client.js';
 export { createDnsResolver, type DnsResolver, type DnsResolverOptions } from './dns/resolver.js';
 
 /** What the process hands the antispam service; the optional parts replace the defaults, for tests and the gateway. */
@@ -54,8 +59,13 @@ export interface AntispamDeps extends ServiceDeps {
   policy?: PolicySource;
   /** Backup store for originals; Backup.Store on options.controlPlane when absent. */
   backup?: BackupStore;
-  /** Checks to run; defaultChecks and the DNS checks of `networkChecks` when absent. */
+  /**
+   * Checks to run; when absent, defaultChecks, the bayes check on the shared model and the
+   * DNS checks of `networkChecks`.
+   */
   checks?: readonly Check[];
+  /** The control plane's Learning service; Learning on options.controlPlane when absent. */
+  learning?: LearningApi;
 }
 
 /** gRPC service name used for per-service health. */
@@ -102,7 +112,18 @@ export async function startAntispam(
         );
       }
     };
-    const checks = deps.checks ?? [...defaultChecks, ...networkChecks(options, logger)];
+    const learning =
+      deps.learning ??
+      new GrpcLearningApi(options.controlPlane, options.learningTimeoutSeconds ?? 10);
+    if (deps.learning === undefined) cleanups.push(() => learning.close());
+    const holder = createModelHolder(options, learning, logger);
+    await holder.start();
+    cleanups.push(() => holder.stop());
+    const checks = deps.checks ?? [
+      ...defaultChecks,
+      createBayesCheck(() => holder.current),
+      ...networkChecks(options, logger),
+    ];
     const engine = new ScoringEngine(checks, {
       onCheckFailed: (check, err) =>
         logger.warn(
@@ -124,7 +145,11 @@ export async function startAntispam(
       [
         {
           definition: AntispamService,
-          implementation: createAntispamServer(stage, currentPolicy, logger),
+          implementation: createAntispamServer(stage, currentPolicy, logger, {
+            learning,
+            holder,
+            logger,
+          }),
         },
       ],
       logger,
@@ -174,6 +199,23 @@ export async function startAntispam(
     await cleanup();
     throw err;
   }
+}
+
+function createModelHolder(
+  options: AntispamOptions,
+  learning: LearningApi,
+  logger: AntispamDeps['logger'],
+): ModelHolder {
+  return new ModelHolder({
+    learning,
+    refreshSeconds: options.modelRefreshSeconds ?? 10,
+    cacheFile: join(options.stateDir, 'antispam', 'bayes-model.json'),
+    model: {
+      minSpamMessages: options.bayesMinSpamMessages ?? 200,
+      minHamMessages: options.bayesMinHamMessages ?? 200,
+    },
+    logger,
+  });
 }
 
 function closeHttp(server: Server): Promise<void> {

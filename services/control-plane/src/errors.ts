@@ -16,6 +16,7 @@ export const ErrorCodes = {
   releaseInvalid: 'CP_RELEASE_INVALID',
   releasePublishFailed: 'CP_RELEASE_PUBLISH_FAILED',
   storeCorrupt: 'CP_STORE_CORRUPT',
+  learnInvalid: 'CP_LEARN_INVALID',
 } as const;
 
 export function policyInvalid(fieldErrors: string[]): InvalidArgumentError {

@@ -1,6 +1,7 @@
 import { ConfigService } from '@mailshield/proto/config';
 import { BackupService } from '@mailshield/proto/backup';
 import { IntegrityService } from '@mailshield/proto/integrity';
+import { LearningService } from '@mailshield/proto/learning';
 import {
   createMetricsRegistry,
   defaultPolicy,
@@ -14,6 +15,7 @@ import type { ControlPlaneOptions } from './config.js';
 import { backupService } from './grpc/backup-service.js';
 import { configService } from './grpc/config-service.js';
 import { integrityService } from './grpc/integrity-service.js';
+import { learningService } from './grpc/learning-service.js';
 import { PolicyBroadcaster } from './grpc/policy-broadcaster.js';
 import { IntegrityMonitor } from './integrity/monitor.js';
 import { createControlPlaneMetrics } from './metrics.js';
@@ -28,6 +30,9 @@ export { FilePolicyStore } from './policy/file-policy-store.js';
 export { PgPolicyStore } from './policy/pg-policy-store.js';
 export { FileBackupStore } from './backup/file-backup-store.js';
 export { PgBackupStore } from './backup/pg-backup-store.js';
+export type { LearningStore, StoredModel } from './learning/learning-store.js';
+export { FileLearningStore } from './learning/file-learning-store.js';
+export { PgLearningStore } from './learning/pg-learning-store.js';
 export { IntegrityMonitor } from './integrity/monitor.js';
 export { ErrorCodes, PolicyVersionConflictError, StoreCorruptError } from './errors.js';
 
@@ -42,7 +47,7 @@ export function seedPolicy(options: ControlPlaneOptions): Policy {
 
 /**
  * Starts the control plane: opens the stores (seeding the policy when empty), serves
- * Config, Backup, Integrity and health over gRPC, and starts the integrity monitor. It
+ * Config, Backup, Integrity, Learning and health over gRPC, and starts the integrity monitor. It
  * depends on no other mailshield service; `deps.bus` is only used to publish releases.
  */
 export async function startControlPlane(
@@ -55,6 +60,7 @@ export async function startControlPlane(
   const stores = createStores(options);
   await stores.policy.open(seedPolicy(options));
   await stores.backup.open();
+  await stores.learning.open();
 
   const broadcaster = new PolicyBroadcaster(stores.policy, logger, metrics);
   await broadcaster.refresh();
@@ -87,6 +93,10 @@ export async function startControlPlane(
         definition: IntegrityService,
         implementation: integrityService(monitor, broadcaster, stores.policy, logger, metrics),
       },
+      {
+        definition: LearningService,
+        implementation: learningService(stores.learning, logger, metrics),
+      },
     ],
     logger,
   );
@@ -107,6 +117,7 @@ export async function startControlPlane(
     'mailshield.v1.Config',
     'mailshield.v1.Backup',
     'mailshield.v1.Integrity',
+    'mailshield.v1.Learning',
   ]);
   logger.info(
     { event: 'control_plane.started', store: stores.kind, grpc_port: grpc.port },
@@ -126,6 +137,7 @@ export async function startControlPlane(
         'mailshield.v1.Config',
         'mailshield.v1.Backup',
         'mailshield.v1.Integrity',
+        'mailshield.v1.Learning',
       ]);
       broadcaster.closeAll();
       await grpc.stop();
@@ -135,6 +147,7 @@ export async function startControlPlane(
       );
       await stores.policy.close();
       await stores.backup.close();
+      await stores.learning.close();
       await stores.close();
       logger.info({ event: 'control_plane.stopped' }, 'control plane stopped');
     },

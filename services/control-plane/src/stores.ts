@@ -1,6 +1,9 @@
 import { join } from 'node:path';
 import { FileBackupStore } from './backup/file-backup-store.js';
 import type { BackupStore } from './backup/backup-store.js';
+import { FileLearningStore } from './learning/file-learning-store.js';
+import type { LearningStore } from './learning/learning-store.js';
+import { PgLearningStore } from './learning/pg-learning-store.js';
 import { FilePolicyStore } from './policy/file-policy-store.js';
 import { PgPolicyStore } from './policy/pg-policy-store.js';
 import type { PolicyStore } from './policy/policy-store.js';
@@ -10,6 +13,7 @@ import { openDatabase } from './storage/postgres.js';
 export interface Stores {
   policy: PolicyStore;
   backup: BackupStore;
+  learning: LearningStore;
   /** Which implementation is in use, for the start-up log. */
   kind: 'postgres' | 'files';
   close(): Promise<void>;
@@ -29,6 +33,7 @@ export function createStores(options: {
     return {
       policy: new PgPolicyStore(db),
       backup: new PgBackupStore(db),
+      learning: new PgLearningStore(db),
       kind: 'postgres',
       close: () => db.pool.end(),
     };
@@ -37,6 +42,7 @@ export function createStores(options: {
   return {
     policy: new FilePolicyStore(join(root, 'policy')),
     backup: new FileBackupStore(join(root, 'backups')),
+    learning: new FileLearningStore(join(root, 'learning')),
     kind: 'files',
     close: async () => undefined,
   };

@@ -25,8 +25,11 @@ export interface CommandSpec {
   /** Words that select the command, such as ["backup", "list"]. */
   path: string[];
   summary: string;
-  /** Positional arguments, in order; every one is required. */
-  positionals: { name: string; description: string }[];
+  /**
+   * Positional arguments, in order; every one is required, except that a last one marked
+   * `repeated` takes zero or more values.
+   */
+  positionals: { name: string; description: string; repeated?: boolean }[];
   options: Record<string, OptionSpec>;
 }
 
@@ -132,8 +135,9 @@ function parseStrict(args: string[], spec: CommandSpec): ReturnType<typeof parse
 function checkPositionals(spec: CommandSpec, positionals: string[]): void {
   const command = spec.path.join(' ');
   const missing = spec.positionals[positionals.length];
-  if (missing !== undefined)
+  if (missing !== undefined && missing.repeated !== true)
     throw new UsageError(`"${command}" needs the argument ${missing.name}`, command);
+  if (spec.positionals.at(-1)?.repeated === true) return;
   if (positionals.length > spec.positionals.length) {
     throw new UsageError(
       `unexpected argument "${positionals[spec.positionals.length]}" for "${command}"`,

@@ -7,6 +7,7 @@ import { UsageError, type CommandSpec } from './args.js';
 import type { ControlPlaneClients } from './client.js';
 import { formatKeyValues, formatTable, formatTime, truncate } from './format.js';
 import { readPolicyFile } from './policy-file.js';
+import { runTrain, trainSpec } from './train-command.js';
 
 /** Context of one command run: its clients, its parsed options and its output streams. */
 export interface CommandContext {
@@ -108,6 +109,7 @@ export const commands: Command[] = [
     },
     run: runBackupRelease,
   },
+  { ...trainSpec, run: runTrain },
 ];
 
 async function runStatus(context: CommandContext): Promise<void> {

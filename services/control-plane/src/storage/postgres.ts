@@ -75,5 +75,32 @@ export async function migrate(db: Database): Promise<void> {
       actor text NOT NULL,
       recipients text[] NOT NULL
     )`);
+    await migrateLearning(client, s);
   });
+}
+
+/** Tables of the antispam classifier's learned state; see PgLearningStore. */
+async function migrateLearning(client: pg.PoolClient, s: string): Promise<void> {
+  await client.query(`CREATE TABLE IF NOT EXISTS ${s}.learning_messages (
+    message_id text COLLATE "C" PRIMARY KEY,
+    label text NOT NULL CHECK (label IN ('spam', 'ham')),
+    tokens text[] NOT NULL,
+    actor text NOT NULL,
+    learned_at timestamptz NOT NULL
+  )`);
+  await client.query(`CREATE TABLE IF NOT EXISTS ${s}.learning_tokens (
+    token text COLLATE "C" PRIMARY KEY,
+    spam bigint NOT NULL CHECK (spam >= 0),
+    ham bigint NOT NULL CHECK (ham >= 0)
+  )`);
+  await client.query(`CREATE TABLE IF NOT EXISTS ${s}.learning_state (
+    id int PRIMARY KEY CHECK (id = 1),
+    version bigint NOT NULL,
+    spam_messages bigint NOT NULL,
+    ham_messages bigint NOT NULL
+  )`);
+  await client.query(
+    `INSERT INTO ${s}.learning_state (id, version, spam_messages, ham_messages)
+     VALUES (1, 0, 0, 0) ON CONFLICT (id) DO NOTHING`,
+  );
 }

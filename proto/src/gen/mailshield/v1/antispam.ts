@@ -18,6 +18,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { Label, labelFromJSON, labelToJSON } from "./learning.js";
 import { Disposition, dispositionFromJSON, dispositionToJSON, Envelope, StageOutcome } from "./message.js";
 
 export const protobufPackage = "mailshield.v1";
@@ -34,6 +35,28 @@ export interface ScoreMessageResponse {
   outcome: StageOutcome | undefined;
   disposition: Disposition;
   raw: Buffer;
+}
+
+export interface TrainRequest {
+  /** Message id; empty uses "sha256:" and the hex SHA-256 of raw. */
+  id: string;
+  /** The whole message as received. */
+  raw: Buffer;
+  /** SPAM or HAM; unspecified is invalid. */
+  label: Label;
+  /** Who taught the message, for the audit trail. */
+  actor: string;
+}
+
+export interface TrainResponse {
+  /** The id the message was learned under. */
+  id: string;
+  /** Model version after the call. */
+  version: number;
+  /** False when the message was already learned with this label. */
+  changed: boolean;
+  /** Distinct tokens learned. */
+  tokenCount: number;
 }
 
 function createBaseScoreMessageRequest(): ScoreMessageRequest {
@@ -242,6 +265,244 @@ export const ScoreMessageResponse: MessageFns<ScoreMessageResponse> = {
   },
 };
 
+function createBaseTrainRequest(): TrainRequest {
+  return { id: "", raw: Buffer.alloc(0), label: 0, actor: "" };
+}
+
+export const TrainRequest: MessageFns<TrainRequest> = {
+  encode(message: TrainRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.raw.length !== 0) {
+      writer.uint32(18).bytes(message.raw);
+    }
+    if (message.label !== 0) {
+      writer.uint32(24).int32(message.label);
+    }
+    if (message.actor !== "") {
+      writer.uint32(34).string(message.actor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TrainRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTrainRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.raw = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.label = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.actor = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TrainRequest {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      raw: isSet(object.raw) ? Buffer.from(bytesFromBase64(object.raw)) : Buffer.alloc(0),
+      label: isSet(object.label) ? labelFromJSON(object.label) : 0,
+      actor: isSet(object.actor) ? globalThis.String(object.actor) : "",
+    };
+  },
+
+  toJSON(message: TrainRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.raw.length !== 0) {
+      obj.raw = base64FromBytes(message.raw);
+    }
+    if (message.label !== 0) {
+      obj.label = labelToJSON(message.label);
+    }
+    if (message.actor !== "") {
+      obj.actor = message.actor;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TrainRequest>, I>>(base?: I): TrainRequest {
+    return TrainRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TrainRequest>, I>>(object: I): TrainRequest {
+    const message = createBaseTrainRequest();
+    message.id = object.id ?? "";
+    message.raw = object.raw ?? Buffer.alloc(0);
+    message.label = object.label ?? 0;
+    message.actor = object.actor ?? "";
+    return message;
+  },
+};
+
+function createBaseTrainResponse(): TrainResponse {
+  return { id: "", version: 0, changed: false, tokenCount: 0 };
+}
+
+export const TrainResponse: MessageFns<TrainResponse> = {
+  encode(message: TrainResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.version !== 0) {
+      writer.uint32(16).int64(message.version);
+    }
+    if (message.changed !== false) {
+      writer.uint32(24).bool(message.changed);
+    }
+    if (message.tokenCount !== 0) {
+      writer.uint32(32).int32(message.tokenCount);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TrainResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTrainResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.version = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.changed = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.tokenCount = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TrainResponse {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      changed: isSet(object.changed) ? globalThis.Boolean(object.changed) : false,
+      tokenCount: isSet(object.tokenCount)
+        ? globalThis.Number(object.tokenCount)
+        : isSet(object.token_count)
+        ? globalThis.Number(object.token_count)
+        : 0,
+    };
+  },
+
+  toJSON(message: TrainResponse): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    if (message.changed !== false) {
+      obj.changed = message.changed;
+    }
+    if (message.tokenCount !== 0) {
+      obj.tokenCount = Math.round(message.tokenCount);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TrainResponse>, I>>(base?: I): TrainResponse {
+    return TrainResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TrainResponse>, I>>(object: I): TrainResponse {
+    const message = createBaseTrainResponse();
+    message.id = object.id ?? "";
+    message.version = object.version ?? 0;
+    message.changed = object.changed ?? false;
+    message.tokenCount = object.tokenCount ?? 0;
+    return message;
+  },
+};
+
 /** On-demand scoring with the same rules and policy as the antispam consumers. */
 export type AntispamService = typeof AntispamService;
 export const AntispamService = {
@@ -256,11 +517,29 @@ export const AntispamService = {
       Buffer.from(ScoreMessageResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ScoreMessageResponse => ScoreMessageResponse.decode(value),
   },
+  /**
+   * Teaches the shared Bayes classifier one message as spam or ham, through the control
+   * plane's Learning service. Idempotent by id; the other label moves the message.
+   */
+  train: {
+    path: "/mailshield.v1.Antispam/Train" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: TrainRequest): Buffer => Buffer.from(TrainRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): TrainRequest => TrainRequest.decode(value),
+    responseSerialize: (value: TrainResponse): Buffer => Buffer.from(TrainResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): TrainResponse => TrainResponse.decode(value),
+  },
 } as const;
 
 export interface AntispamServer extends UntypedServiceImplementation {
   /** Scores one message and returns the status, the checks that fired and the resulting message. */
   scoreMessage: handleUnaryCall<ScoreMessageRequest, ScoreMessageResponse>;
+  /**
+   * Teaches the shared Bayes classifier one message as spam or ham, through the control
+   * plane's Learning service. Idempotent by id; the other label moves the message.
+   */
+  train: handleUnaryCall<TrainRequest, TrainResponse>;
 }
 
 export interface AntispamClient extends Client {
@@ -279,6 +558,25 @@ export interface AntispamClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ScoreMessageResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Teaches the shared Bayes classifier one message as spam or ham, through the control
+   * plane's Learning service. Idempotent by id; the other label moves the message.
+   */
+  train(
+    request: TrainRequest,
+    callback: (error: ServiceError | null, response: TrainResponse) => void,
+  ): ClientUnaryCall;
+  train(
+    request: TrainRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: TrainResponse) => void,
+  ): ClientUnaryCall;
+  train(
+    request: TrainRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: TrainResponse) => void,
   ): ClientUnaryCall;
 }
 
@@ -308,6 +606,17 @@ export type DeepPartial<T> = T extends Builtin ? T
 type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
+}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;
