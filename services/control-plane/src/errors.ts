@@ -17,6 +17,8 @@ export const ErrorCodes = {
   releasePublishFailed: 'CP_RELEASE_PUBLISH_FAILED',
   storeCorrupt: 'CP_STORE_CORRUPT',
   learnInvalid: 'CP_LEARN_INVALID',
+  /** Release as not spam could not teach the antispam, so nothing was released. */
+  learnUnavailable: 'CP_LEARN_UNAVAILABLE',
 } as const;
 
 export function policyInvalid(fieldErrors: string[]): InvalidArgumentError {

@@ -16,6 +16,7 @@ import { backupService } from './grpc/backup-service.js';
 import { configService } from './grpc/config-service.js';
 import { integrityService } from './grpc/integrity-service.js';
 import { learningService } from './grpc/learning-service.js';
+import { createHamTeacher } from './backup/teach-ham.js';
 import { PolicyBroadcaster } from './grpc/policy-broadcaster.js';
 import { IntegrityMonitor } from './integrity/monitor.js';
 import { createControlPlaneMetrics } from './metrics.js';
@@ -87,6 +88,9 @@ export async function startControlPlane(
           logger,
           metrics,
           instance: options.instance,
+          teachHam: createHamTeacher(
+            options.components.find((component) => component.name === 'antispam')?.address,
+          ),
         }),
       },
       {

@@ -26,7 +26,12 @@ async function storeWithOneBackup(t: {
 test('release publishes a RELEASE record', async (t) => {
   const store = await storeWithOneBackup(t);
   const bus = new MemoryBus();
-  const at = await releaseBackup(store, bus, { id: 'm-1', recipients: [], actor: 'alice' }, 'cp-1');
+  const at = await releaseBackup(
+    store,
+    bus,
+    { id: 'm-1', recipients: [], actor: 'alice', notSpam: false },
+    'cp-1',
+  );
 
   assert.equal(bus.publishes.length, 1);
   const { topic, records } = bus.publishes[0]!;
@@ -56,10 +61,15 @@ test('release to other recipients sets deliver_to', async (t) => {
   await releaseBackup(
     store,
     bus,
-    { id: 'm-1', recipients: ['dave@example.com'], actor: 'alice' },
+    { id: 'm-1', recipients: ['dave@example.com'], actor: 'alice', notSpam: false },
     'cp-1',
   );
-  await releaseBackup(store, bus, { id: 'm-1', recipients: [], actor: 'bob' }, 'cp-1');
+  await releaseBackup(
+    store,
+    bus,
+    { id: 'm-1', recipients: [], actor: 'bob', notSpam: false },
+    'cp-1',
+  );
   const first = decodeRecord({
     ...bus.publishes[0]!.records[0]!,
     topic: Topics.verdicts,
@@ -76,7 +86,12 @@ test('release keeps the recipients a bounce names', async (t) => {
   const bounced = { ...makeRecord('m-2'), deliverTo: ['carol@example.com'] };
   await store.store(bounced, makeOutcome('bounced', 'hold'));
   const bus = new MemoryBus();
-  await releaseBackup(store, bus, { id: 'm-2', recipients: [], actor: 'alice' }, 'cp-1');
+  await releaseBackup(
+    store,
+    bus,
+    { id: 'm-2', recipients: [], actor: 'alice', notSpam: false },
+    'cp-1',
+  );
   const record = decodeRecord({
     ...bus.publishes[0]!.records[0]!,
     topic: Topics.verdicts,
@@ -90,7 +105,7 @@ test('release of an unknown id is NOT_FOUND', async (t) => {
   const store = await storeWithOneBackup(t);
   const bus = new MemoryBus();
   await assert.rejects(
-    releaseBackup(store, bus, { id: 'nope', recipients: [], actor: 'a' }, 'cp'),
+    releaseBackup(store, bus, { id: 'nope', recipients: [], actor: 'a', notSpam: false }, 'cp'),
     NotFoundError,
   );
   assert.equal(bus.publishes.length, 0);
@@ -98,7 +113,7 @@ test('release of an unknown id is NOT_FOUND', async (t) => {
 
 test('release rejects an invalid recipient', async (t) => {
   const store = await storeWithOneBackup(t);
-  const request = { id: 'm-1', recipients: ['not-an-address'], actor: 'a' };
+  const request = { id: 'm-1', recipients: ['not-an-address'], actor: 'a', notSpam: false };
   await assert.rejects(releaseBackup(store, new MemoryBus(), request, 'cp'), (err: unknown) => {
     assert.ok(err instanceof InvalidArgumentError);
     assert.deepEqual(err.fieldErrors, ['recipients[0]: "not-an-address" is not an address']);
@@ -111,7 +126,7 @@ test('failed publish leaves the backup unreleased', async (t) => {
   const bus = new MemoryBus();
   bus.publishError = new Error('publish failed');
   await assert.rejects(
-    releaseBackup(store, bus, { id: 'm-1', recipients: [], actor: 'a' }, 'cp'),
+    releaseBackup(store, bus, { id: 'm-1', recipients: [], actor: 'a', notSpam: false }, 'cp'),
     UnavailableError,
   );
   assert.equal((await store.get('m-1')).summary.releasedAt, undefined);

@@ -105,6 +105,10 @@ export const commands: Command[] = [
         valueName: 'ADDR,...',
         description: 'deliver to these addresses instead of the original recipients',
       },
+      'not-spam': {
+        type: 'boolean',
+        description: 'also teach the antispam classifier that the message is ham',
+      },
       actor: actorOption,
     },
     run: runBackupRelease,
@@ -216,14 +220,22 @@ async function runBackupRelease(context: CommandContext): Promise<void> {
     .split(',')
     .map((address) => address.trim())
     .filter((address) => address !== '');
-  const request = { id: context.positionals[0]!, recipients, actor: actorOf(values) };
+  const request = {
+    id: context.positionals[0]!,
+    recipients,
+    actor: actorOf(values),
+    notSpam: values['not-spam'] === true,
+  };
   const response = await clients.call(clients.backup, clients.backup.release, request);
-  if (context.isJson)
-    return context.print(
-      JSON.stringify({ id: request.id, releasedAt: response.releasedAt }, null, 2),
-    );
+  if (context.isJson) {
+    const json = { id: request.id, releasedAt: response.releasedAt, learned: response.learned };
+    return context.print(JSON.stringify(json, null, 2));
+  }
   const target = recipients.length === 0 ? 'the original recipients' : recipients.join(', ');
-  context.print(`released ${request.id} to ${target} at ${formatTime(response.releasedAt)}`);
+  const learned = response.learned ? ', and taught the antispam that it is ham' : '';
+  context.print(
+    `released ${request.id} to ${target} at ${formatTime(response.releasedAt)}${learned}`,
+  );
 }
 
 function actorOf(values: CommandContext['values']): string {

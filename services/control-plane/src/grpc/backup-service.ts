@@ -12,6 +12,7 @@ import type {
 } from '@mailshield/proto/backup';
 import { checkBackupInput, type BackupStore } from '../backup/backup-store.js';
 import { releaseBackup } from '../backup/release.js';
+import type { HamTeacher } from '../backup/teach-ham.js';
 import type { ControlPlaneMetrics } from '../metrics.js';
 import { countedUnary } from './handler.js';
 
@@ -22,6 +23,8 @@ export interface BackupServiceDeps {
   metrics: ControlPlaneMetrics;
   /** Instance name written on release outcomes. */
   instance: string;
+  /** Teaches the antispam that a message released as not spam is ham. */
+  teachHam: HamTeacher;
 }
 
 /** The Backup service: Store, List, Get and Release of message copies. */
@@ -71,6 +74,10 @@ export function backupService(deps: BackupServiceDeps): UntypedServiceImplementa
       logger,
       metrics,
       async (request: ReleaseBackupRequest): Promise<ReleaseBackupResponse> => {
+        // Teaching comes first, so a failure leaves the message held and the call can be retried.
+        if (request.notSpam) {
+          await deps.teachHam(await store.get(request.id), request.actor || 'unknown');
+        }
         const releasedAt = await releaseBackup(store, deps.bus, request, deps.instance);
         metrics.backupReleased.inc();
         logger.info(
@@ -80,10 +87,11 @@ export function backupService(deps: BackupServiceDeps): UntypedServiceImplementa
             actor: request.actor,
             to: request.recipients.length === 0 ? 'original recipients' : 'other recipients',
             other_recipients: request.recipients.length,
+            learned_as_ham: request.notSpam,
           },
           'message released from backup',
         );
-        return { releasedAt };
+        return { releasedAt, learned: request.notSpam };
       },
     ),
   };

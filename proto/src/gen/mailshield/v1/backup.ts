@@ -89,10 +89,16 @@ export interface ReleaseBackupRequest {
   recipients: string[];
   /** Who released it, for the audit trail. */
   actor: string;
+  /** Also teach the antispam classifier that the message is ham, before it is released. */
+  notSpam: boolean;
 }
 
 export interface ReleaseBackupResponse {
-  releasedAt: Date | undefined;
+  releasedAt:
+    | Date
+    | undefined;
+  /** True when the message was taught to the antispam classifier as ham. */
+  learned: boolean;
 }
 
 function createBaseStoreBackupRequest(): StoreBackupRequest {
@@ -849,7 +855,7 @@ export const GetBackupRequest: MessageFns<GetBackupRequest> = {
 };
 
 function createBaseReleaseBackupRequest(): ReleaseBackupRequest {
-  return { id: "", recipients: [], actor: "" };
+  return { id: "", recipients: [], actor: "", notSpam: false };
 }
 
 export const ReleaseBackupRequest: MessageFns<ReleaseBackupRequest> = {
@@ -862,6 +868,9 @@ export const ReleaseBackupRequest: MessageFns<ReleaseBackupRequest> = {
     }
     if (message.actor !== "") {
       writer.uint32(26).string(message.actor);
+    }
+    if (message.notSpam !== false) {
+      writer.uint32(32).bool(message.notSpam);
     }
     return writer;
   },
@@ -903,6 +912,14 @@ export const ReleaseBackupRequest: MessageFns<ReleaseBackupRequest> = {
             message.actor = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.notSpam = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -922,6 +939,11 @@ export const ReleaseBackupRequest: MessageFns<ReleaseBackupRequest> = {
         ? object.recipients.map((e: any) => globalThis.String(e))
         : [],
       actor: isSet(object.actor) ? globalThis.String(object.actor) : "",
+      notSpam: isSet(object.notSpam)
+        ? globalThis.Boolean(object.notSpam)
+        : isSet(object.not_spam)
+        ? globalThis.Boolean(object.not_spam)
+        : false,
     };
   },
 
@@ -936,6 +958,9 @@ export const ReleaseBackupRequest: MessageFns<ReleaseBackupRequest> = {
     if (message.actor !== "") {
       obj.actor = message.actor;
     }
+    if (message.notSpam !== false) {
+      obj.notSpam = message.notSpam;
+    }
     return obj;
   },
 
@@ -947,18 +972,22 @@ export const ReleaseBackupRequest: MessageFns<ReleaseBackupRequest> = {
     message.id = object.id ?? "";
     message.recipients = object.recipients?.map((e) => e) || [];
     message.actor = object.actor ?? "";
+    message.notSpam = object.notSpam ?? false;
     return message;
   },
 };
 
 function createBaseReleaseBackupResponse(): ReleaseBackupResponse {
-  return { releasedAt: undefined };
+  return { releasedAt: undefined, learned: false };
 }
 
 export const ReleaseBackupResponse: MessageFns<ReleaseBackupResponse> = {
   encode(message: ReleaseBackupResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.releasedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.releasedAt), writer.uint32(10).fork()).join();
+    }
+    if (message.learned !== false) {
+      writer.uint32(16).bool(message.learned);
     }
     return writer;
   },
@@ -984,6 +1013,14 @@ export const ReleaseBackupResponse: MessageFns<ReleaseBackupResponse> = {
             message.releasedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.learned = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1003,6 +1040,7 @@ export const ReleaseBackupResponse: MessageFns<ReleaseBackupResponse> = {
         : isSet(object.released_at)
         ? fromJsonTimestamp(object.released_at)
         : undefined,
+      learned: isSet(object.learned) ? globalThis.Boolean(object.learned) : false,
     };
   },
 
@@ -1010,6 +1048,9 @@ export const ReleaseBackupResponse: MessageFns<ReleaseBackupResponse> = {
     const obj: any = {};
     if (message.releasedAt !== undefined) {
       obj.releasedAt = message.releasedAt.toISOString();
+    }
+    if (message.learned !== false) {
+      obj.learned = message.learned;
     }
     return obj;
   },
@@ -1020,6 +1061,7 @@ export const ReleaseBackupResponse: MessageFns<ReleaseBackupResponse> = {
   fromPartial<I extends Exact<DeepPartial<ReleaseBackupResponse>, I>>(object: I): ReleaseBackupResponse {
     const message = createBaseReleaseBackupResponse();
     message.releasedAt = object.releasedAt ?? undefined;
+    message.learned = object.learned ?? false;
     return message;
   },
 };

@@ -191,7 +191,7 @@ export class Pipeline {
 
   releaseBackup(id: string, recipients: string[] = []): Promise<void> {
     return new Promise((resolve, reject) =>
-      this.backup!.release({ id, recipients, actor: 'e2e-test' }, (err) =>
+      this.backup!.release({ id, recipients, actor: 'e2e-test', notSpam: false }, (err) =>
         err ? reject(err) : resolve(),
       ),
     );

@@ -7,13 +7,29 @@ import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { readAntispamConfig, startAntispam } from '@mailshield/antispam';
 import { createLogger, MemoryBus, type RunningService } from '@mailshield/common';
 import { readControlPlaneOptions, startControlPlane } from '@mailshield/control-plane';
+import { createServer } from 'node:net';
 import { AntispamClient, type ScoreMessageResponse } from '@mailshield/proto/antispam';
-import { Label } from '@mailshield/proto/learning';
+import {
+  BackupClient,
+  type ReleaseBackupResponse,
+  type StoreBackupResponse,
+} from '@mailshield/proto/backup';
+import { Label, LearningClient, type GetModelResponse } from '@mailshield/proto/learning';
+import { Disposition, QueueMode, RecordKind, Stage } from '@mailshield/proto/message';
 
 const logger = createLogger('shared-learning-test', 'silent');
 const services: RunningService[] = [];
 const clients: AntispamClient[] = [];
 let stateDir = '';
+let controlPlaneAddress = '';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
 
 /** A message built from `words`, numbered so every copy has bytes of its own. */
 function message(subject: string, words: string, n: number): Buffer {
@@ -52,9 +68,14 @@ async function bayesScore(client: AntispamClient, raw: Buffer): Promise<number |
 
 before(async () => {
   stateDir = await mkdtemp(join(tmpdir(), 'mailshield-shared-learning-'));
+  // The control plane learns the address of replica A, so a release as not spam can teach it.
+  const portA = await freePort();
   const controlPlane = await startControlPlane(
     {
-      ...readControlPlaneOptions({ MAILSHIELD_DATABASE_URL: '', MAILSHIELD_COMPONENTS: '' }),
+      ...readControlPlaneOptions({
+        MAILSHIELD_DATABASE_URL: '',
+        MAILSHIELD_COMPONENTS: `antispam=127.0.0.1:${portA}`,
+      }),
       stateDir: join(stateDir, 'control-plane'),
       grpcPort: 0,
       metricsPort: 0,
@@ -62,7 +83,11 @@ before(async () => {
     { bus: new MemoryBus(), logger },
   );
   services.push(controlPlane);
-  for (const name of ['antispam-a', 'antispam-b']) {
+  controlPlaneAddress = `127.0.0.1:${controlPlane.ports['grpc']}`;
+  for (const [name, port] of [
+    ['antispam-a', portA],
+    ['antispam-b', 0],
+  ] as const) {
     const antispam = await startAntispam(
       {
         ...readAntispamConfig({
@@ -73,7 +98,7 @@ before(async () => {
         }).options,
         instance: name,
         stateDir: join(stateDir, name),
-        grpcPort: 0,
+        grpcPort: port,
         metricsPort: 0,
       },
       { bus: new MemoryBus(), logger },
@@ -113,3 +138,63 @@ test('replicas share what the control plane learned', async () => {
   assert.ok(score !== undefined && score > 0, `replica B gave the spam probe ${String(score)}`);
   assert.ok((await bayesScore(b, ham(99)))! < 0);
 });
+
+test('release as not spam teaches ham', async () => {
+  const backup = new BackupClient(controlPlaneAddress, credentials.createInsecure());
+  const learning = new LearningClient(controlPlaneAddress, credentials.createInsecure());
+  try {
+    const hamBefore = await hamMessages(learning);
+    const record = {
+      id: 'held-ham-1',
+      kind: RecordKind.RECORD_KIND_MESSAGE,
+      envelope: undefined,
+      raw: ham(42),
+      outcomes: [],
+      traceContext: {},
+      queueMode: QueueMode.QUEUE_MODE_AFTER_QUEUE,
+      disposition: Disposition.DISPOSITION_HOLD,
+      sessionInstance: 'test',
+      reply: '',
+      deliverTo: ['user@example.com'],
+      deliveryAttempts: 0,
+      deliverAfter: undefined,
+      deliveryKey: '',
+    };
+    const outcome = {
+      stage: Stage.STAGE_ANTISPAM,
+      scanner: 'antispam',
+      status: 'probable_spam',
+      action: 'hold',
+      reason: '',
+      durationSeconds: 0,
+      policyVersion: 1,
+      findings: [],
+      score: 4,
+      at: new Date(),
+      traceId: '',
+      instance: 'test',
+    };
+    await call<StoreBackupResponse>((done) =>
+      backup.store({ record, outcome }, new Metadata(), done),
+    );
+    const released = await call<ReleaseBackupResponse>((done) =>
+      backup.release(
+        { id: 'held-ham-1', recipients: [], actor: 'test', notSpam: true },
+        new Metadata(),
+        done,
+      ),
+    );
+    assert.equal(released.learned, true);
+    assert.equal(await hamMessages(learning), hamBefore + 1);
+  } finally {
+    backup.close();
+    learning.close();
+  }
+});
+
+async function hamMessages(client: LearningClient): Promise<number> {
+  const model = await call<GetModelResponse>((done) =>
+    client.getModel({ knownVersion: -1 }, new Metadata(), done),
+  );
+  return (JSON.parse(model.snapshotJson) as { hamMessages: number }).hamMessages;
+}
