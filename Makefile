@@ -58,6 +58,11 @@ bench: install build parts ## Measure throughput and latency of the whole pipeli
 bench-antivirus: install build parts ## Measure the antivirus scan against raw clamd
 	@source deploy/local/env.sh && node --expose-gc services/antivirus/dist/bench/main.js
 
+# Not part of test or ci: it reads the spam corpus and installs SpamAssassin when missing.
+.PHONY: eval-spam
+eval-spam: install build ## Compare the antispam engine and its Bayes with SpamAssassin on a corpus split
+	@node services/antispam/dist/eval/main.js
+
 .PHONY: ci
 ci: lint test ## What CI runs
 

@@ -26,7 +26,7 @@ export const DEFAULT_BAYES_OPTIONS: Readonly<BayesModelOptions> = {
 };
 
 export interface BayesResult {
-  /** Spam probability in [0, 1]; 0.5 means no evidence either way. */
+  /** Spam probability in [0, 1], where 0.5 means no evidence either way. */
   probability: number;
   /** Tokens that took part in the decision. */
   clueCount: number;
