@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { InvalidArgumentError } from '@mailshield/common';
 import { Label } from '@mailshield/proto/learning';
 import { ErrorCodes } from '../errors.js';
-import { openDatabase } from '../storage/postgres.js';
-import { databaseUrlForTest, makeTempDir, uniqueSchema } from '../testing/support.js';
+import { databaseUrlForTest, makeTempDir, twoDatabaseSessions } from '../testing/support.js';
 import { FileLearningStore } from './file-learning-store.js';
 import { checkLearnRequest, type LearningStore, type LearnInput } from './learning-store.js';
 import { PgLearningStore } from './pg-learning-store.js';
@@ -112,17 +111,8 @@ const databaseUrl = databaseUrlForTest();
 learningStoreContract(
   'PostgreSQL',
   async (t) => {
-    const url = databaseUrl!;
-    const { schema, drop } = uniqueSchema(url);
-    const databases = [openDatabase(url, schema), openDatabase(url, schema)];
-    t.after(async () => {
-      for (const db of databases) await db.pool.end();
-      await drop();
-    });
-    return {
-      store: new PgLearningStore(databases[0]!),
-      reopen: async () => new PgLearningStore(databases[1]!),
-    };
+    const [first, second] = twoDatabaseSessions(t, databaseUrl!);
+    return { store: new PgLearningStore(first), reopen: async () => new PgLearningStore(second) };
   },
   databaseUrl === undefined,
 );

@@ -3,8 +3,7 @@ import { describe, test } from 'node:test';
 import { join } from 'node:path';
 import { defaultPolicy, InvalidArgumentError } from '@mailshield/common';
 import { ErrorCodes, PolicyVersionConflictError } from '../errors.js';
-import { openDatabase } from '../storage/postgres.js';
-import { databaseUrlForTest, makeTempDir, uniqueSchema } from '../testing/support.js';
+import { databaseUrlForTest, makeTempDir, twoDatabaseSessions } from '../testing/support.js';
 import { FilePolicyStore } from './file-policy-store.js';
 import { PgPolicyStore } from './pg-policy-store.js';
 import type { PolicyStore } from './policy-store.js';
@@ -101,17 +100,8 @@ const databaseUrl = databaseUrlForTest();
 policyStoreContract(
   'PostgreSQL',
   async (t) => {
-    const url = databaseUrl!;
-    const { schema, drop } = uniqueSchema(url);
-    const databases = [openDatabase(url, schema), openDatabase(url, schema)];
-    t.after(async () => {
-      for (const db of databases) await db.pool.end();
-      await drop();
-    });
-    return {
-      store: new PgPolicyStore(databases[0]!),
-      reopen: async () => new PgPolicyStore(databases[1]!),
-    };
+    const [first, second] = twoDatabaseSessions(t, databaseUrl!);
+    return { store: new PgPolicyStore(first), reopen: async () => new PgPolicyStore(second) };
   },
   databaseUrl === undefined,
 );

@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -13,6 +15,7 @@ import {
   type StageOutcome,
 } from '@mailshield/proto/message';
 import type { ControlPlaneOptions } from '../config.js';
+import { openDatabase, type Database } from '../storage/postgres.js';
 
 export const silentLogger = createLogger('control-plane-test', 'silent');
 
@@ -124,4 +127,41 @@ export function testOptions(
     bus: { kind: 'journal', dir: join(stateDir, 'journal'), segmentBytes: 1 << 20 },
     ...overrides,
   };
+}
+
+/**
+ * Opens two sessions on a fresh schema of `url`, as two control-plane replicas would, and
+ * closes them and drops the schema after the test.
+ */
+export function twoDatabaseSessions(
+  t: { after(fn: () => Promise<void>): void },
+  url: string,
+): [Database, Database] {
+  const { schema, drop } = uniqueSchema(url);
+  const databases: [Database, Database] = [openDatabase(url, schema), openDatabase(url, schema)];
+  t.after(async () => {
+    for (const db of databases) await db.pool.end();
+    await drop();
+  });
+  return databases;
+}
+
+/** Path of the compiled mailshieldctl entry point. */
+export const cliPath = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs mailshieldctl with `args` and resolves its exit code and output; it never rejects. */
+export function runCli(args: string[]): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [cliPath, ...args], { timeout: 20_000 }, (err, stdout, stderr) => {
+      let code = 0;
+      if (err !== null) code = typeof err.code === 'number' ? err.code : -1;
+      resolve({ code, stdout, stderr });
+    });
+  });
 }

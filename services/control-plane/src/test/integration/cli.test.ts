@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { clientChannelOptions, insecureCredentials, MemoryBus, Topics } from '@mailshield/common';
 import { BackupClient } from '@mailshield/proto/backup';
@@ -11,27 +9,10 @@ import {
   makeOutcome,
   makeRecord,
   makeTempDir,
+  runCli,
   silentLogger,
   testOptions,
 } from '../../testing/support.js';
-
-const cliPath = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function runCli(args: string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cliPath, ...args], { timeout: 20_000 }, (err, stdout, stderr) => {
-      let code = 0;
-      if (err !== null) code = typeof err.code === 'number' ? err.code : -1;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 test('mailshieldctl against a real control plane', async (t) => {
   const stateDir = await makeTempDir(t);
