@@ -2,6 +2,7 @@ import { AntispamReason } from '../errors.js';
 import { bodyRulesCheck } from './checks/body-rules.js';
 import { gtubeCheck } from './checks/gtube.js';
 import { headerRulesCheck } from './checks/header-rules.js';
+import { obfuscationCheck } from './checks/obfuscation.js';
 import { massMailingCheck } from './checks/mass-mailing.js';
 import { senderListsCheck } from './checks/sender-lists.js';
 import { MessageParseError, parseMessage } from './parse.js';
@@ -14,6 +15,7 @@ export const defaultChecks: readonly Check[] = [
   senderListsCheck,
   headerRulesCheck,
   bodyRulesCheck,
+  obfuscationCheck,
   massMailingCheck,
 ];
 

@@ -6,6 +6,7 @@ import { bodyRulesCheck } from './body-rules.js';
 import { GTUBE, gtubeCheck } from './gtube.js';
 import { headerRulesCheck } from './header-rules.js';
 import { massMailingCheck } from './mass-mailing.js';
+import { obfuscationCheck } from './obfuscation.js';
 import type { MessageSpec } from '../../test/fixtures.js';
 
 async function ruleNames(check: Check, spec: MessageSpec): Promise<string[]> {
@@ -15,6 +16,36 @@ async function ruleNames(check: Check, spec: MessageSpec): Promise<string[]> {
 
 /** Each rule with a message that fires it and an ordinary one that does not. */
 const cases: { rule: string; check: Check; fires: MessageSpec; quiet: MessageSpec }[] = [
+  {
+    rule: 'SPACED_LETTERS',
+    check: obfuscationCheck,
+    fires: { body: 'Get your V I A G R A here\r\n' },
+    quiet: { body: 'Run it with -w -u -d -r, as the U.S.A. team said\r\n' },
+  },
+  {
+    rule: 'INVISIBLE_CHARACTERS',
+    check: obfuscationCheck,
+    fires: { body: 'fr\u200bee mo\u200bney fa\u200bst\r\n' },
+    quiet: { body: 'free money fast\r\n' },
+  },
+  {
+    rule: 'MIXED_SCRIPT_WORDS',
+    check: obfuscationCheck,
+    fires: { body: 'Your p\u0430ypal account needs \u0430ction now\r\n' },
+    quiet: { body: 'Привет, see you at the paypal office\r\n' },
+  },
+  {
+    rule: 'UTF7_CHARSET',
+    check: obfuscationCheck,
+    fires: { headers: { 'Content-Type': 'text/plain; charset=utf-7' } },
+    quiet: { headers: { 'Content-Type': 'text/plain; charset=utf-8' } },
+  },
+  {
+    rule: 'ENCODED_ASCII_SUBJECT',
+    check: obfuscationCheck,
+    fires: { headers: { Subject: '=?utf-8?B?RnJlZSBvZmZlcg==?=' } },
+    quiet: { headers: { Subject: '=?utf-8?B?w6l0w6kgMjAyNg==?=' } },
+  },
   { rule: 'GTUBE', check: gtubeCheck, fires: { body: `test\r\n${GTUBE}\r\n` }, quiet: {} },
   {
     rule: 'GTUBE',
@@ -146,7 +177,13 @@ describe('checks', () => {
   }
 
   it('ordinary message gets no finding', async () => {
-    for (const check of [gtubeCheck, headerRulesCheck, bodyRulesCheck, massMailingCheck]) {
+    for (const check of [
+      gtubeCheck,
+      headerRulesCheck,
+      bodyRulesCheck,
+      obfuscationCheck,
+      massMailingCheck,
+    ]) {
       assert.deepEqual(await ruleNames(check, {}), [], check.name);
     }
   });
