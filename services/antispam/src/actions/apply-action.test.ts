@@ -67,6 +67,19 @@ describe('applyAction', () => {
     assert.doesNotMatch(report, /body=/);
   });
 
+  it('writes the report under the configured name', async () => {
+    const raw = buildRaw({
+      headers: { 'X-Spam-Report': 'forged: all clean' },
+      body: `${GTUBE}\r\n`,
+    });
+    const policy = { ...testPolicy(), reportHeader: 'X-Spam-Report' };
+    const acted = applyAction(raw, await scoreSpam(raw), policy);
+    const names = readHeaders(acted.raw).map(([name]) => name.toLowerCase());
+    assert.equal(names.filter((name) => name === 'x-spam-report').length, 1);
+    assert.match(getHeader(acted.raw, 'X-Spam-Report') ?? '', /gtube=1000/);
+    assert.equal(getHeader(acted.raw, 'X-Mailshield-Spam-Report'), undefined);
+  });
+
   it('folds the report header into lines of at most 78 characters', async () => {
     const raw = buildRaw({
       headers: {

@@ -57,9 +57,16 @@ export function reportItems(result: ScoreResult): string[] {
   return items.length > 0 ? items : ['none'];
 }
 
+/** The explanation header's name: the policy's `reportHeader`, else X-Mailshield-Spam-Report. */
+export function reportHeaderName(policy: AntispamPolicy): string {
+  return policy.reportHeader.trim() === ''
+    ? 'X-Mailshield-Spam-Report'
+    : policy.reportHeader.trim();
+}
+
 /** Header fields describing the verdict, formatted and folded, each ending in CRLF. */
 export function buildSpamHeaders(result: ScoreResult, policy: AntispamPolicy): string[] {
-  const report = formatFoldedField('X-Mailshield-Spam-Report', reportItems(result));
+  const report = formatFoldedField(reportHeaderName(policy), reportItems(result));
   if (result.status === 'not_scanned') {
     return [formatFoldedField('X-Spam-Status', [`not_scanned reason=${result.reason}`]), report];
   }
@@ -77,7 +84,8 @@ export function buildSpamHeaders(result: ScoreResult, policy: AntispamPolicy): s
 /** Replaces any spam header fields in the message with this stage's; the body is untouched. */
 export function addSpamHeaders(raw: Buffer, result: ScoreResult, policy: AntispamPolicy): Buffer {
   return prependFormattedFields(
-    removeHeaderFields(raw, SPAM_HEADER_NAMES),
+    // A sender must not be able to pass its own report on, under either name.
+    removeHeaderFields(raw, [...SPAM_HEADER_NAMES, reportHeaderName(policy)]),
     buildSpamHeaders(result, policy),
   );
 }

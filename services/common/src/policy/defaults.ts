@@ -76,6 +76,7 @@ export function defaultPolicy(relayDomains: string[] = ['example.com']): Policy 
       // queries that come through large shared resolvers.
       clientBlocklists: [],
       urlBlocklists: [],
+      reportHeader: 'X-Mailshield-Spam-Report',
     },
   };
 }

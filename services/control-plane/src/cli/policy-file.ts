@@ -57,6 +57,7 @@ const knownFields: Record<string, Record<string, string | null>> = {
       'senderBlocklist',
       'networkAllowlist',
       'networkBlocklist',
+      'reportHeader',
     ),
     recipientDomainLists: 'RecipientDomainLists',
     clientBlocklists: 'DnsblZone',

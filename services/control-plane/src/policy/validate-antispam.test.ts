@@ -106,3 +106,22 @@ test('validatePolicy caps the zones of a list', () => {
     'antispam.urlBlocklists: at most 20 zones',
   ]);
 });
+
+test('reportHeader must be a free field name', () => {
+  const base = defaultPolicy();
+  for (const [name, message] of [
+    ['X Spam: report', 'is not a header field name'],
+    ['X-Spam-Status', 'is already written with other content'],
+  ] as const) {
+    const errors = fieldErrorsOf({ ...base, antispam: { ...base.antispam!, reportHeader: name } });
+    assert.ok(
+      errors.some((error) => error.startsWith('antispam.reportHeader:') && error.includes(message)),
+      errors.join('\n'),
+    );
+  }
+  const renamed = validatePolicy({
+    ...base,
+    antispam: { ...base.antispam!, reportHeader: 'X-Spam-Report' },
+  });
+  assert.equal(renamed.antispam?.reportHeader, 'X-Spam-Report');
+});

@@ -131,4 +131,26 @@ export function checkAntispamLists(antispam: AntispamPolicy, errors: string[]): 
   checkRecipientDomains(antispam, errors);
   checkZones('clientBlocklists', antispam.clientBlocklists, errors);
   checkZones('urlBlocklists', antispam.urlBlocklists, errors);
+  checkReportHeader(antispam.reportHeader, errors);
+}
+
+/** Header fields the antispam writes for other purposes, which the report must not replace. */
+const reservedHeaders = [
+  'x-spam-flag',
+  'x-spam-score',
+  'x-spam-status',
+  'x-ms-exchange-organization-scl',
+];
+
+function checkReportHeader(name: string, errors: string[]): void {
+  const trimmed = name.trim();
+  if (trimmed === '') return;
+  // RFC 5322 section 3.6.8: a field name is printable ASCII without spaces or colons.
+  if (!/^[\x21-\x39\x3b-\x7e]{1,76}$/.test(trimmed)) {
+    errors.push(
+      `antispam.reportHeader: ${JSON.stringify(name)} is not a header field name; use letters, digits and dashes, such as X-Spam-Report`,
+    );
+  } else if (reservedHeaders.includes(trimmed.toLowerCase())) {
+    errors.push(`antispam.reportHeader: ${trimmed} is already written with other content`);
+  }
 }

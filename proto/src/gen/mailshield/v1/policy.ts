@@ -304,6 +304,11 @@ export interface AntispamPolicy {
    * dbl.spamhaus.org or multi.surbl.org. Empty sends no query.
    */
   urlBlocklists: DnsblZone[];
+  /**
+   * Name of the header field that lists every check that fired with its score; empty means
+   * X-Mailshield-Spam-Report.
+   */
+  reportHeader: string;
 }
 
 /**
@@ -1227,6 +1232,7 @@ function createBaseAntispamPolicy(): AntispamPolicy {
     recipientDomainLists: [],
     clientBlocklists: [],
     urlBlocklists: [],
+    reportHeader: "",
   };
 }
 
@@ -1273,6 +1279,9 @@ export const AntispamPolicy: MessageFns<AntispamPolicy> = {
     }
     for (const v of message.urlBlocklists) {
       DnsblZone.encode(v!, writer.uint32(114).fork()).join();
+    }
+    if (message.reportHeader !== "") {
+      writer.uint32(122).string(message.reportHeader);
     }
     return writer;
   },
@@ -1402,6 +1411,14 @@ export const AntispamPolicy: MessageFns<AntispamPolicy> = {
             message.urlBlocklists.push(DnsblZone.decode(reader, reader.uint32()));
             continue;
           }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.reportHeader = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1486,6 +1503,11 @@ export const AntispamPolicy: MessageFns<AntispamPolicy> = {
         : globalThis.Array.isArray(object?.url_blocklists)
         ? object.url_blocklists.map((e: any) => DnsblZone.fromJSON(e))
         : [],
+      reportHeader: isSet(object.reportHeader)
+        ? globalThis.String(object.reportHeader)
+        : isSet(object.report_header)
+        ? globalThis.String(object.report_header)
+        : "",
     };
   },
 
@@ -1533,6 +1555,9 @@ export const AntispamPolicy: MessageFns<AntispamPolicy> = {
     if (message.urlBlocklists?.length) {
       obj.urlBlocklists = message.urlBlocklists.map((e) => DnsblZone.toJSON(e));
     }
+    if (message.reportHeader !== "") {
+      obj.reportHeader = message.reportHeader;
+    }
     return obj;
   },
 
@@ -1555,6 +1580,7 @@ export const AntispamPolicy: MessageFns<AntispamPolicy> = {
     message.recipientDomainLists = object.recipientDomainLists?.map((e) => RecipientDomainLists.fromPartial(e)) || [];
     message.clientBlocklists = object.clientBlocklists?.map((e) => DnsblZone.fromPartial(e)) || [];
     message.urlBlocklists = object.urlBlocklists?.map((e) => DnsblZone.fromPartial(e)) || [];
+    message.reportHeader = object.reportHeader ?? "";
     return message;
   },
 };
