@@ -21,3 +21,14 @@ export MAILSHIELD_KAFKA_BROKERS="${MAILSHIELD_KAFKA_BROKERS:-127.0.0.1:$MAILSHIE
 export MAILSHIELD_CLAMD_ADDRESS="${MAILSHIELD_CLAMD_ADDRESS:-127.0.0.1:$MAILSHIELD_CLAMD_PORT}"
 # The password only guards a loopback-only development cluster.
 export MAILSHIELD_DATABASE_URL="${MAILSHIELD_DATABASE_URL:-postgres://mailshield:mailshield@127.0.0.1:$MAILSHIELD_PG_PORT/mailshield}"
+
+# The control plane needs a Backup key when it keeps Backup in PostgreSQL. Local runs keep one
+# in the state folder, made once; production mounts its own from a Secret.
+if [ -z "${MAILSHIELD_BACKUP_KEY:-}" ] && [ -z "${MAILSHIELD_BACKUP_KEY_FILE:-}" ]; then
+  if [ ! -s "$MAILSHIELD_STATE/backup.key" ]; then
+    mkdir -p "$MAILSHIELD_STATE"
+    (umask 077 && head -c 32 /dev/urandom | base64 >"$MAILSHIELD_STATE/backup.key.tmp" &&
+      mv "$MAILSHIELD_STATE/backup.key.tmp" "$MAILSHIELD_STATE/backup.key")
+  fi
+  export MAILSHIELD_BACKUP_KEY_FILE="$MAILSHIELD_STATE/backup.key"
+fi

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { QueueMode } from '@mailshield/proto/message';
 import {
   EnvReader,
@@ -8,6 +9,8 @@ import {
   type CommonOptions,
   type HostPort,
 } from '@mailshield/common';
+import { parseBackupKey } from './backup/backup-key.js';
+import type { BackupKey } from './backup/body-codec.js';
 
 /** A component that the integrity monitor checks with grpc.health.v1. */
 export interface MonitoredComponent {
@@ -24,6 +27,11 @@ export interface ControlPlaneOptions extends CommonOptions {
   metricsPort: number | undefined;
   /** PostgreSQL URL; when undefined, the stores are files under `stateDir/control-plane`. */
   databaseUrl: string | undefined;
+  /**
+   * Key that seals Backup bodies, from MAILSHIELD_BACKUP_KEY_FILE or MAILSHIELD_BACKUP_KEY.
+   * Required with PostgreSQL; without it the file store uses a key created in the state folder.
+   */
+  backupKey: BackupKey | undefined;
   /** PostgreSQL schema holding the tables. Default "public". */
   databaseSchema: string;
   /** Relay domains of the policy seeded into an empty store. Default ["example.com"]. */
@@ -55,6 +63,7 @@ export function readControlPlaneOptions(env: NodeJS.ProcessEnv = process.env): C
     grpcPort: reader.integer('MAILSHIELD_CONTROL_PLANE_GRPC_PORT', 50050, 0, 65535),
     metricsPort: reader.integer('MAILSHIELD_CONTROL_PLANE_METRICS_PORT', 9100, 0, 65535),
     databaseUrl: reader.optionalString('MAILSHIELD_DATABASE_URL'),
+    backupKey: readBackupKey(reader),
     databaseSchema: reader.string('MAILSHIELD_DATABASE_SCHEMA', 'public'),
     seedRelayDomains: reader.list('MAILSHIELD_RELAY_DOMAINS', ['example.com']),
     seedQueueMode: readQueueMode(reader),
@@ -71,8 +80,40 @@ export function readControlPlaneOptions(env: NodeJS.ProcessEnv = process.env): C
       `MAILSHIELD_DATABASE_SCHEMA=${options.databaseSchema} is invalid: expected a lower-case SQL name`,
     );
   }
+  if (options.databaseUrl !== undefined && options.backupKey === undefined) {
+    reader.problem(
+      'MAILSHIELD_BACKUP_KEY_FILE or MAILSHIELD_BACKUP_KEY is required with MAILSHIELD_DATABASE_URL: ' +
+        'every replica must open Backup with the same key (create one with: openssl rand -base64 32)',
+    );
+  }
   reader.done();
   return Object.freeze(options);
+}
+
+/** Reads the Backup key from a file (such as a mounted Secret) or from the variable itself. */
+function readBackupKey(reader: EnvReader): BackupKey | undefined {
+  const path = reader.optionalString('MAILSHIELD_BACKUP_KEY_FILE');
+  const inline = reader.optionalString('MAILSHIELD_BACKUP_KEY');
+  if (path !== undefined && inline !== undefined) {
+    reader.problem('MAILSHIELD_BACKUP_KEY_FILE and MAILSHIELD_BACKUP_KEY are both set: set one');
+    return undefined;
+  }
+  let text = inline;
+  let source = 'MAILSHIELD_BACKUP_KEY';
+  if (path !== undefined) {
+    source = `MAILSHIELD_BACKUP_KEY_FILE=${path}`;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      reader.problem(`${source} cannot be read: ${(err as Error).message}`);
+      return undefined;
+    }
+  }
+  if (text === undefined) return undefined;
+  const key = parseBackupKey(text);
+  if (typeof key !== 'string') return key;
+  reader.problem(`${source} is invalid: ${key}`);
+  return undefined;
 }
 
 function readQueueMode(reader: EnvReader): QueueMode {

@@ -16,6 +16,8 @@ export const ErrorCodes = {
   releaseInvalid: 'CP_RELEASE_INVALID',
   releasePublishFailed: 'CP_RELEASE_PUBLISH_FAILED',
   storeCorrupt: 'CP_STORE_CORRUPT',
+  /** A sealed Backup body fails its check or needs a key that is not configured. */
+  backupUnreadable: 'CP_BACKUP_UNREADABLE',
   learnInvalid: 'CP_LEARN_INVALID',
   /** Release as not spam could not teach the antispam, so nothing was released. */
   learnUnavailable: 'CP_LEARN_UNAVAILABLE',
@@ -82,4 +84,17 @@ export class StoreCorruptError extends MailshieldError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(ErrorCodes.storeCorrupt, message, GrpcStatus.DATA_LOSS, false, options);
   }
+}
+
+/** A sealed Backup body cannot be opened because of a wrong key or changed bytes. Not retried. */
+export class BackupUnreadableError extends MailshieldError {
+  override readonly name = 'BackupUnreadableError';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.backupUnreadable, message, GrpcStatus.DATA_LOSS, false, options);
+  }
+}
+
+export function backupUnreadable(message: string, cause?: unknown): BackupUnreadableError {
+  return new BackupUnreadableError(message, cause === undefined ? undefined : { cause });
 }

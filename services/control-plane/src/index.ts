@@ -21,6 +21,7 @@ import { PolicyBroadcaster } from './grpc/policy-broadcaster.js';
 import { IntegrityMonitor } from './integrity/monitor.js';
 import { createControlPlaneMetrics } from './metrics.js';
 import { createStores } from './stores.js';
+import { resolveBackupKey } from './backup/backup-key.js';
 
 export type { ControlPlaneOptions, MonitoredComponent } from './config.js';
 export { readControlPlaneOptions } from './config.js';
@@ -35,7 +36,13 @@ export type { LearningStore, StoredModel } from './learning/learning-store.js';
 export { FileLearningStore } from './learning/file-learning-store.js';
 export { PgLearningStore } from './learning/pg-learning-store.js';
 export { IntegrityMonitor } from './integrity/monitor.js';
-export { ErrorCodes, PolicyVersionConflictError, StoreCorruptError } from './errors.js';
+export {
+  BackupUnreadableError,
+  ErrorCodes,
+  PolicyVersionConflictError,
+  StoreCorruptError,
+} from './errors.js';
+export { BackupKey } from './backup/body-codec.js';
 
 /** Builds the policy that an empty store starts with, from the seed settings. */
 export function seedPolicy(options: ControlPlaneOptions): Policy {
@@ -58,7 +65,8 @@ export async function startControlPlane(
   const { logger } = deps;
   const registry = createMetricsRegistry('control-plane');
   const metrics = createControlPlaneMetrics(registry);
-  const stores = createStores(options);
+  const backupKey = await resolveBackupKey(options, logger);
+  const stores = createStores({ ...options, backupKey });
   await stores.policy.open(seedPolicy(options));
   await stores.backup.open();
   await stores.learning.open();
@@ -124,7 +132,12 @@ export async function startControlPlane(
     'mailshield.v1.Learning',
   ]);
   logger.info(
-    { event: 'control_plane.started', store: stores.kind, grpc_port: grpc.port },
+    {
+      event: 'control_plane.started',
+      store: stores.kind,
+      grpc_port: grpc.port,
+      backup_key_id: backupKey.idHex,
+    },
     'control plane started',
   );
 

@@ -9,6 +9,7 @@ import { PgPolicyStore } from './policy/pg-policy-store.js';
 import type { PolicyStore } from './policy/policy-store.js';
 import { PgBackupStore } from './backup/pg-backup-store.js';
 import { openDatabase } from './storage/postgres.js';
+import type { BackupKey } from './backup/body-codec.js';
 
 export interface Stores {
   policy: PolicyStore;
@@ -27,12 +28,14 @@ export function createStores(options: {
   databaseUrl: string | undefined;
   databaseSchema: string;
   stateDir: string;
+  /** Seals the Backup bodies of either store. */
+  backupKey: BackupKey;
 }): Stores {
   if (options.databaseUrl !== undefined) {
     const db = openDatabase(options.databaseUrl, options.databaseSchema);
     return {
       policy: new PgPolicyStore(db),
-      backup: new PgBackupStore(db),
+      backup: new PgBackupStore(db, options.backupKey),
       learning: new PgLearningStore(db),
       kind: 'postgres',
       close: () => db.pool.end(),
@@ -41,7 +44,7 @@ export function createStores(options: {
   const root = join(options.stateDir, 'control-plane');
   return {
     policy: new FilePolicyStore(join(root, 'policy')),
-    backup: new FileBackupStore(join(root, 'backups')),
+    backup: new FileBackupStore(join(root, 'backups'), options.backupKey),
     learning: new FileLearningStore(join(root, 'learning')),
     kind: 'files',
     close: async () => undefined,

@@ -9,6 +9,7 @@ import {
   makeOutcome,
   makeRecord,
   makeTempDir,
+  testBackupKey,
   uniqueSchema,
 } from '../testing/support.js';
 import type { BackupStore } from './backup-store.js';
@@ -134,7 +135,10 @@ backupStoreContract(
   'file',
   async (t) => {
     const dir = join(await makeTempDir(t), 'backups');
-    return { store: new FileBackupStore(dir), reopen: () => new FileBackupStore(dir) };
+    return {
+      store: new FileBackupStore(dir, testBackupKey),
+      reopen: () => new FileBackupStore(dir, testBackupKey),
+    };
   },
   false,
 );
@@ -150,7 +154,10 @@ backupStoreContract(
       await db.pool.end();
       await drop();
     });
-    return { store: new PgBackupStore(db), reopen: () => new PgBackupStore(db) };
+    return {
+      store: new PgBackupStore(db, testBackupKey),
+      reopen: () => new PgBackupStore(db, testBackupKey),
+    };
   },
   databaseUrl === undefined,
 );

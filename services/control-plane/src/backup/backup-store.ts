@@ -20,8 +20,9 @@ export interface BackupPage {
 
 /**
  * Message copies that a stage stores before it deletes, rejects or holds a message, keyed by
- * message id. NOTE: both stores keep the bytes as they came, not compressed or encrypted, and
- * nothing purges old copies yet.
+ * message id. Both stores seal the record and outcome with body-codec.ts (Brotli, then
+ * AES-256-GCM), but the summary that `list` shows stays in clear. NOTE: nothing purges old
+ * copies yet.
  */
 export interface BackupStore {
   /** Creates the storage when missing. */

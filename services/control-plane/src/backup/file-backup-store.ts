@@ -2,8 +2,8 @@ import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createDirectoryAtomic, writeFileAtomic } from '@mailshield/common';
 import { BackupSummary } from '@mailshield/proto/backup';
-import { MessageRecord, StageOutcome } from '@mailshield/proto/message';
-import { backupNotFound, StoreCorruptError } from '../errors.js';
+import type { MessageRecord, StageOutcome } from '@mailshield/proto/message';
+import { backupNotFound, BackupUnreadableError, StoreCorruptError } from '../errors.js';
 import { Mutex } from '../storage/mutex.js';
 import {
   checkBackupInput,
@@ -17,6 +17,8 @@ import {
   type BackupStore,
   type StoredBackup,
 } from './backup-store.js';
+import type { BackupKey } from './body-codec.js';
+import { openOutcome, openRecord, sealOutcome, sealRecord } from './sealed-backup.js';
 
 interface Release {
   at: string;
@@ -26,14 +28,19 @@ interface Release {
 
 /**
  * Backups as one folder per message under `directory`, named by the base64url of the id:
- * `message.eml` (raw bytes), `record.bin` and `outcome.bin` (protobuf), `summary.json`, and
- * `releases.json` once released. Summaries are indexed in memory at open.
+ * `record.bin` (the whole record, raw included) and `outcome.bin`, both sealed with `key`,
+ * `summary.json` in clear, and `releases.json` once released. Folders written before sealing
+ * hold a plain `record.bin` without raw plus `message.eml`, and still read. Summaries are
+ * indexed in memory at open.
  */
 export class FileBackupStore implements BackupStore {
   private readonly index = new Map<string, BackupSummary>();
   private readonly mutex = new Mutex();
 
-  constructor(private readonly directory: string) {}
+  constructor(
+    private readonly directory: string,
+    private readonly key: BackupKey,
+  ) {}
 
   async open(): Promise<void> {
     await mkdir(this.directory, { recursive: true });
@@ -49,9 +56,8 @@ export class FileBackupStore implements BackupStore {
     if (this.index.has(record.id)) return false;
     const summary = summarize(record, outcome, new Date());
     const isCreated = await createDirectoryAtomic(this.folderOf(record.id), {
-      'message.eml': record.raw,
-      'record.bin': MessageRecord.encode({ ...record, raw: Buffer.alloc(0) }).finish(),
-      'outcome.bin': StageOutcome.encode(outcome).finish(),
+      'record.bin': sealRecord(this.key, record),
+      'outcome.bin': sealOutcome(this.key, outcome),
       'summary.json': JSON.stringify(BackupSummary.toJSON(summary)),
     });
     if (isCreated) this.index.set(record.id, summary);
@@ -81,17 +87,17 @@ export class FileBackupStore implements BackupStore {
     if (summary === undefined) throw backupNotFound(id);
     const folder = this.folderOf(id);
     try {
-      const [raw, record, outcome] = await Promise.all([
-        readFile(join(folder, 'message.eml')),
+      const [record, outcome] = await Promise.all([
         readFile(join(folder, 'record.bin')),
         readFile(join(folder, 'outcome.bin')),
       ]);
       return {
         summary,
-        record: { ...MessageRecord.decode(record), raw },
-        outcome: StageOutcome.decode(outcome),
+        record: await openRecord(this.key, id, record, () => readFile(join(folder, 'message.eml'))),
+        outcome: openOutcome(this.key, id, outcome),
       };
     } catch (err) {
+      if (err instanceof BackupUnreadableError) throw err;
       throw new StoreCorruptError(`backup folder ${folder} cannot be read`, { cause: err });
     }
   }

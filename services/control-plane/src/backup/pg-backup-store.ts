@@ -1,4 +1,4 @@
-import { MessageRecord, StageOutcome } from '@mailshield/proto/message';
+import type { MessageRecord, StageOutcome } from '@mailshield/proto/message';
 import type { BackupSummary } from '@mailshield/proto/backup';
 import { backupNotFound } from '../errors.js';
 import { inLockedTransaction, migrate, type Database } from '../storage/postgres.js';
@@ -12,6 +12,8 @@ import {
   type BackupStore,
   type StoredBackup,
 } from './backup-store.js';
+import type { BackupKey } from './body-codec.js';
+import { openOutcome, openRecord, sealOutcome, sealRecord } from './sealed-backup.js';
 
 interface SummaryRow {
   id: string;
@@ -28,9 +30,16 @@ interface SummaryRow {
 const summaryColumns =
   'id, mail_from, rcpt_to, subject, status, action, size_bytes, stored_at, released_at';
 
-/** Backups as rows of `backups` in PostgreSQL, with releases in `backup_releases`. */
+/**
+ * Backups as rows of `backups` in PostgreSQL, with releases in `backup_releases`. The
+ * `record` column contains the whole record sealed with `key`, and `raw` stays empty. Rows
+ * written before sealing, with a plain record and the message in `raw`, still read.
+ */
 export class PgBackupStore implements BackupStore {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly key: BackupKey,
+  ) {}
 
   async open(): Promise<void> {
     await migrate(this.db);
@@ -53,9 +62,9 @@ export class PgBackupStore implements BackupStore {
         summary.action,
         summary.sizeBytes,
         summary.storedAt,
-        Buffer.from(record.raw),
-        Buffer.from(MessageRecord.encode({ ...record, raw: Buffer.alloc(0) }).finish()),
-        Buffer.from(StageOutcome.encode(outcome).finish()),
+        Buffer.alloc(0),
+        sealRecord(this.key, record),
+        sealOutcome(this.key, outcome),
       ],
     );
     return result.rowCount === 1;
@@ -103,8 +112,8 @@ export class PgBackupStore implements BackupStore {
     if (row === undefined) throw backupNotFound(id);
     return {
       summary: toSummary(row),
-      record: { ...MessageRecord.decode(row.record), raw: row.raw },
-      outcome: StageOutcome.decode(row.outcome),
+      record: await openRecord(this.key, id, row.record, async () => row.raw),
+      outcome: openOutcome(this.key, id, row.outcome),
     };
   }
 

@@ -10,14 +10,14 @@ import {
   UnavailableError,
 } from '@mailshield/common';
 import { Disposition, RecordKind, Stage } from '@mailshield/proto/message';
-import { makeOutcome, makeRecord, makeTempDir } from '../testing/support.js';
+import { makeOutcome, makeRecord, makeTempDir, testBackupKey } from '../testing/support.js';
 import { FileBackupStore } from './file-backup-store.js';
 import { releaseBackup } from './release.js';
 
 async function storeWithOneBackup(t: {
   after(fn: () => Promise<void>): void;
 }): Promise<FileBackupStore> {
-  const store = new FileBackupStore(join(await makeTempDir(t), 'backups'));
+  const store = new FileBackupStore(join(await makeTempDir(t), 'backups'), testBackupKey);
   await store.open();
   await store.store(makeRecord('m-1'), makeOutcome('infected', 'delete_message'));
   return store;
@@ -81,7 +81,7 @@ test('release to other recipients sets deliver_to', async (t) => {
 });
 
 test('release keeps the recipients a bounce names', async (t) => {
-  const store = new FileBackupStore(join(await makeTempDir(t), 'backups'));
+  const store = new FileBackupStore(join(await makeTempDir(t), 'backups'), testBackupKey);
   await store.open();
   const bounced = { ...makeRecord('m-2'), deliverTo: ['carol@example.com'] };
   await store.store(bounced, makeOutcome('bounced', 'hold'));

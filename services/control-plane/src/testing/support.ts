@@ -16,8 +16,12 @@ import {
 } from '@mailshield/proto/message';
 import type { ControlPlaneOptions } from '../config.js';
 import { openDatabase, type Database } from '../storage/postgres.js';
+import { BackupKey } from '../backup/body-codec.js';
 
 export const silentLogger = createLogger('control-plane-test', 'silent');
+
+/** A fixed Backup key for store tests. */
+export const testBackupKey = new BackupKey(Buffer.alloc(32, 7));
 
 export async function makeTempDir(t: { after(fn: () => Promise<void>): void }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'mailshield-cp-'));
@@ -116,6 +120,7 @@ export function testOptions(
     grpcPort: 0,
     metricsPort: undefined,
     databaseUrl: undefined,
+    backupKey: undefined,
     databaseSchema: 'public',
     seedRelayDomains: ['example.com'],
     seedQueueMode: QueueMode.QUEUE_MODE_AFTER_QUEUE,

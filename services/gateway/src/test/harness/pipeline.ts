@@ -86,10 +86,14 @@ export class Pipeline {
       requireEnv('MAILSHIELD_DATABASE_URL');
       // A schema of its own keeps the policy and Backup of earlier runs out of this one.
       const schema = `e2e_${randomBytes(6).toString('hex')}`;
+      const backupKey = randomBytes(32).toString('base64');
       const env = (name: string) => ({
         ...common,
         MAILSHIELD_STATE_DIR: join(this.stateDir, name),
         MAILSHIELD_DATABASE_SCHEMA: schema,
+        MAILSHIELD_BACKUP_KEY: backupKey,
+        // Blanks a key file that deploy/local/env.sh names, since only one key may be given.
+        MAILSHIELD_BACKUP_KEY_FILE: '',
       });
       this.add(
         'control-plane',
