@@ -61,6 +61,9 @@ export async function startAntivirus(
       ? new ClamdPool({
           endpoints: options.clamd,
           maxScansInFlight: options.maxScansPerEndpoint,
+          // The health watcher refreshes the endpoints every few seconds, so the pool needs no
+          // timer of its own.
+          refreshIntervalSeconds: 0,
           logger,
         })
       : undefined;

@@ -57,7 +57,7 @@ export function reportItems(result: ScoreResult): string[] {
   return items.length > 0 ? items : ['none'];
 }
 
-/** The explanation header's name: the policy's `reportHeader`, else X-Mailshield-Spam-Report. */
+/** Returns the explanation header's name: the policy's `reportHeader`, else X-Mailshield-Spam-Report. */
 export function reportHeaderName(policy: AntispamPolicy): string {
   return policy.reportHeader.trim() === ''
     ? 'X-Mailshield-Spam-Report'

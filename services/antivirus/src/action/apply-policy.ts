@@ -58,7 +58,7 @@ export async function applyPolicy(
     case VirusAction.VIRUS_ACTION_SKIP:
       return plan('skip', Disposition.DISPOSITION_DELIVER, marked(raw, scan, context, summary));
     case VirusAction.VIRUS_ACTION_DELETE_OBJECT:
-      return (await deleteObjects(raw, scan, context, summary)) ?? deleteMessage(raw);
+      return (await deleteObjects(raw, scan, context, actions, summary)) ?? deleteMessage(raw);
     case VirusAction.VIRUS_ACTION_DELETE_MESSAGE:
       return deleteMessage(raw);
     case VirusAction.VIRUS_ACTION_REJECT:
@@ -110,8 +110,8 @@ function deleteMessage(raw: Buffer): ActionPlan {
 }
 
 /**
- * The 550 reply, naming the cause of the reject: the worst status among the objects whose
- * own action is reject, so a limit that rejects is not reported as a blocked attachment.
+ * Builds the 550 reply. It names the worst status among the objects whose own action is
+ * reject, so a limit that rejects is not reported as a blocked attachment.
  */
 function rejectReply(scan: MessageScan, actions: VirusActions): string {
   const causes = rejectCauses(scan, actions);
@@ -185,18 +185,19 @@ function hasEngineError(scan: MessageScan): boolean {
 
 /**
  * Replaces every part whose action is delete-object with a notice, then scans the result
- * again and applies the policy to it. Returns undefined, so the caller deletes the whole
- * message, when such a part has no bytes of its own to replace (the body of a single-part
- * message, or a second Content-Type reading) or when the changed message still calls for
- * more than skip. The raw message object is never replaced: the rescan judges it.
+ * again and applies the policy to it. The raw message object is never replaced, because the
+ * rescan judges it. Returns undefined, so that the caller deletes the whole message, in two
+ * cases. Either such a part has no bytes of its own to replace (the body of a single-part
+ * message, or a second Content-Type reading), or the changed message still calls for more
+ * than skip.
  */
 async function deleteObjects(
   raw: Buffer,
   scan: MessageScan,
   context: PolicyContext,
+  actions: VirusActions,
   summary: string,
 ): Promise<ActionPlan | undefined> {
-  const actions = directionActions(context);
   const replacements: PartReplacement[] = [];
   for (const result of scan.objects) {
     const { object, verdict, rule } = result;

@@ -149,7 +149,7 @@ function isEmbeddedMessage(type: string): boolean {
   return type === 'message/rfc822' || type === 'message/global';
 }
 
-/** The Content-Disposition filename first, then a different Content-Type name. */
+/** Returns the Content-Disposition filename first, then a different Content-Type name. */
 function fileNamesOf(header: HeaderBlock, type: ParsedFieldValue): string[] {
   const disposition = fieldValues(header, 'content-disposition')[0];
   const fromDisposition =

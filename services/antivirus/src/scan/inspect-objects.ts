@@ -7,7 +7,7 @@ import type { EngineVerdict } from '../engine/verdict.js';
 import { limitVerdict } from './message-limits.js';
 import type { ScanObject } from './scan-objects.js';
 
-/** What the project's own inspection found in one object, before clamd sees it. */
+/** Results of the project's own inspection of one object, made before clamd scans it. */
 export interface OwnFindings {
   /** Detected type of the object's content; undefined for the raw message. */
   fileType: string | undefined;
@@ -48,8 +48,8 @@ export function inspectObjects(
       });
       continue;
     }
-    // The inspection of the TNEF part already listed this file and what is inside it, and
-    // applied the rules and limits to them; the file is here only for its clamd scan.
+    // The inspection of the TNEF part already listed this file and its contents and applied the
+    // rules and limits to them. The file is here only for its clamd scan.
     if (object.kind === 'extracted') {
       const fileType = detectType(object.content).id;
       findings.push({ fileType, verdict: undefined, isWithheld: false, rule: undefined });
@@ -111,8 +111,8 @@ function ownFindings(
 }
 
 /**
- * A file unpacked from a TNEF part. Replacing it means replacing the TNEF part, which has the
- * byte range of the part it came from.
+ * Builds the scan object of a file unpacked from a TNEF part. Replacing it means replacing
+ * the TNEF part, so it takes the byte range of the part it came from.
  */
 function extractedObject(parent: ScanObject, file: { name: string; content: Buffer }): ScanObject {
   return {

@@ -3,7 +3,7 @@ import { AvReason } from '../errors.js';
 import type { EngineVerdict } from '../engine/verdict.js';
 import type { MimeTree } from '../mime/types.js';
 
-/** An unscanned verdict for a limit; limits are deterministic, so they never cause a retry. */
+/** Returns an unscanned verdict for a limit. Limits give the same result every time, so they never cause a retry. */
 export function limitVerdict(reason: string, detail: string): EngineVerdict {
   return { status: 'unscanned', names: [], reason, detail };
 }

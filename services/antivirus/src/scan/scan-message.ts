@@ -9,7 +9,7 @@ import { inspectObjects, type OwnFindings } from './inspect-objects.js';
 import { checkMessageSize, checkTreeLimits, limitVerdict } from './message-limits.js';
 import { collectScanObjects, objectLabel, type ScanObject } from './scan-objects.js';
 
-/** What a scan needs from the policy in force. */
+/** Settings of a scan, taken from the policy in force. */
 export interface ScanSettings {
   /** Deadline of one object scan by clamd, retries included. */
   timeoutSeconds: number;
@@ -111,7 +111,7 @@ function worseVerdict(a: EngineVerdict, b: EngineVerdict | undefined): EngineVer
   return worseStatus(a.status, b.status) === a.status ? a : b;
 }
 
-/** The object's status with its attachment rule counted as `blocked`. */
+/** Returns the object's status, with a matching attachment rule counted as `blocked`. */
 export function effectiveStatus(result: ObjectResult): ScanStatus {
   return result.rule === undefined
     ? result.verdict.status

@@ -62,8 +62,7 @@ export function collectScanObjects(raw: Buffer, tree: MimeTree): ScanObject[] {
 /** How findings name an object: "message", "2 (invoice.exe)", "1 uuencoded (eicar.com)". */
 export function objectLabel(object: ScanObject): string {
   if (object.kind === 'message') return 'message';
-  const kind =
-    object.kind === 'uuencoded' ? ' uuencoded' : object.kind === 'extracted' ? ' extracted' : '';
+  const kind = object.kind === 'part' ? '' : ` ${object.kind}`;
   const reading = object.isAlternativeReading ? ' second Content-Type reading' : '';
   const name = object.fileName === undefined ? '' : ` (${object.fileName})`;
   return `${object.path}${kind}${reading}${name}`;

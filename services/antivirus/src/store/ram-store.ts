@@ -15,7 +15,7 @@ const messagePrefix = 'msg-';
 /**
  * Temporary files of the objects being scanned, for a clamd that shares the folder and scans
  * by path. The folder should be RAM-backed (tmpfs, or an emptyDir with medium Memory), and
- * other scanners on the host must exclude it, because it holds the malware being scanned.
+ * other scanners on the host must exclude it, because it contains the malware being scanned.
  */
 export class RamStore {
   private usedBytes = 0;

@@ -79,7 +79,7 @@ export function messageRecord(
   };
 }
 
-/** An attachment rule for both directions that deletes the object, changed by `overrides`. */
+/** Returns an attachment rule for both directions that deletes the object, changed by `overrides`. */
 export function attachmentRule(overrides: Partial<AttachmentRule>): AttachmentRule {
   return {
     name: 'rule',
@@ -92,7 +92,7 @@ export function attachmentRule(overrides: Partial<AttachmentRule>): AttachmentRu
   };
 }
 
-/** A pool on one clamd without background refreshes; the caller closes it. */
+/** Creates a pool on one clamd without background refreshes. The caller closes it. */
 export function singleClamdPool(address: HostPort): ClamdPool {
   return new ClamdPool({ endpoints: [{ address, sharesStore: false }], refreshIntervalSeconds: 0 });
 }

@@ -20,7 +20,7 @@ const TRAIN_TIMEOUT_SECONDS = 30;
 /**
  * Returns a teacher that calls Antispam.Train on `antispam`, with the id `backup:<id>` that
  * `mailshieldctl train --backup` uses too, so teaching a message both ways counts it once.
- * Without an antispam address every call fails with UNAVAILABLE and says how to configure one.
+ * Without an antispam address every call fails with UNAVAILABLE and a message on how to configure one.
  */
 export function createHamTeacher(antispam: HostPort | undefined): HamTeacher {
   if (antispam === undefined) {

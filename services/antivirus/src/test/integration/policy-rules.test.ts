@@ -58,7 +58,7 @@ async function decide(raw: Buffer, settings: ScanSettings, actions: object = {})
   return { result, plan };
 }
 
-/** A mail with a text part, then `first`, then a clean PDF-like part. */
+/** Builds a mail with a text part, then the named part, then a clean PDF-like part. */
 function mailWithParts(name: string, content: Buffer): Buffer {
   return crlf([
     'From: sender@example.org',

@@ -31,7 +31,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** A message built from `words`, numbered so every copy has bytes of its own. */
+/** Builds a message from `words`, numbered so every copy has bytes of its own. */
 function message(subject: string, words: string, n: number): Buffer {
   const lines = [
     'From: Sender <sender@example.org>',
@@ -135,7 +135,8 @@ test('replicas share what the control plane learned', async () => {
   while ((score = await bayesScore(b, probe)) === undefined && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  assert.ok(score !== undefined && score > 0, `replica B gave the spam probe ${String(score)}`);
+  assert.ok(score !== undefined, 'replica B added no Bayes finding to the spam probe');
+  assert.ok(score > 0, `replica B scored the spam probe ${score}`);
   assert.ok((await bayesScore(b, ham(99)))! < 0);
 });
 
