@@ -70,6 +70,7 @@ export async function startControlPlane(
   await stores.policy.open(seedPolicy(options));
   await stores.backup.open();
   await stores.learning.open();
+  await stores.audit.open();
 
   const broadcaster = new PolicyBroadcaster(stores.policy, logger, metrics);
   await broadcaster.refresh();
@@ -86,7 +87,7 @@ export async function startControlPlane(
     [
       {
         definition: ConfigService,
-        implementation: configService(stores.policy, broadcaster, logger, metrics),
+        implementation: configService(stores.policy, broadcaster, logger, metrics, stores.audit),
       },
       {
         definition: BackupService,
@@ -96,6 +97,7 @@ export async function startControlPlane(
           logger,
           metrics,
           instance: options.instance,
+          audit: stores.audit,
           teachHam: createHamTeacher(
             options.components.find((component) => component.name === 'antispam')?.address,
           ),
@@ -165,6 +167,7 @@ export async function startControlPlane(
       await stores.policy.close();
       await stores.backup.close();
       await stores.learning.close();
+      await stores.audit.close();
       await stores.close();
       logger.info({ event: 'control_plane.stopped' }, 'control plane stopped');
     },

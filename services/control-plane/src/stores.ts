@@ -10,11 +10,13 @@ import type { PolicyStore } from './policy/policy-store.js';
 import { PgBackupStore } from './backup/pg-backup-store.js';
 import { openDatabase } from './storage/postgres.js';
 import type { BackupKey } from './backup/body-codec.js';
+import { MemoryAuditLog, type AuditLog } from './audit/audit-log.js';
 
 export interface Stores {
   policy: PolicyStore;
   backup: BackupStore;
   learning: LearningStore;
+  audit: AuditLog;
   /** Which implementation is in use, for the start-up log. */
   kind: 'postgres' | 'files';
   close(): Promise<void>;
@@ -37,6 +39,7 @@ export function createStores(options: {
       policy: new PgPolicyStore(db),
       backup: new PgBackupStore(db, options.backupKey),
       learning: new PgLearningStore(db),
+      audit: new MemoryAuditLog(),
       kind: 'postgres',
       close: () => db.pool.end(),
     };
@@ -46,6 +49,7 @@ export function createStores(options: {
     policy: new FilePolicyStore(join(root, 'policy')),
     backup: new FileBackupStore(join(root, 'backups'), options.backupKey),
     learning: new FileLearningStore(join(root, 'learning')),
+    audit: new MemoryAuditLog(),
     kind: 'files',
     close: async () => undefined,
   };

@@ -9,7 +9,7 @@ import {
 import { AntispamClient, type TrainResponse } from '@mailshield/proto/antispam';
 import { Label } from '@mailshield/proto/learning';
 import { UsageError, type CommandSpec } from './args.js';
-import type { CommandContext } from './commands.js';
+import type { CommandContext } from './command-context.js';
 import { formatTable } from './format.js';
 
 const COMMAND = 'train';

@@ -10,6 +10,7 @@ import type {
   StoreBackupRequest,
   StoreBackupResponse,
 } from '@mailshield/proto/backup';
+import type { AuditLog } from '../audit/audit-log.js';
 import { checkBackupInput, type BackupStore } from '../backup/backup-store.js';
 import { releaseBackup } from '../backup/release.js';
 import type { HamTeacher } from '../backup/teach-ham.js';
@@ -25,6 +26,7 @@ export interface BackupServiceDeps {
   instance: string;
   /** Teaches the antispam that a message released as not spam is ham. */
   teachHam: HamTeacher;
+  audit: AuditLog;
 }
 
 /** The Backup service: Store, List, Get and Release of message copies. */
@@ -80,6 +82,16 @@ export function backupService(deps: BackupServiceDeps): UntypedServiceImplementa
         }
         const releasedAt = await releaseBackup(store, deps.bus, request, deps.instance);
         metrics.backupReleased.inc();
+        const to =
+          request.recipients.length === 0
+            ? 'the original recipients'
+            : request.recipients.join(', ');
+        await deps.audit.record({
+          actor: request.actor || 'unknown',
+          action: 'backup.release',
+          target: request.id,
+          detail: `released to ${to}${request.notSpam ? ', taught as ham' : ''}`,
+        });
         logger.info(
           {
             event: 'backup.released',

@@ -2,6 +2,7 @@ import type { ServerWritableStream, UntypedServiceImplementation } from '@grpc/g
 import { InvalidArgumentError, type Logger } from '@mailshield/common';
 import type { SetPolicyRequest, WatchPolicyRequest } from '@mailshield/proto/config';
 import type { Policy } from '@mailshield/proto/policy';
+import type { AuditLog } from '../audit/audit-log.js';
 import { ErrorCodes } from '../errors.js';
 import type { ControlPlaneMetrics } from '../metrics.js';
 import type { PolicyStore } from '../policy/policy-store.js';
@@ -14,6 +15,7 @@ export function configService(
   broadcaster: PolicyBroadcaster,
   logger: Logger,
   metrics: ControlPlaneMetrics,
+  audit: AuditLog,
 ): UntypedServiceImplementation {
   return {
     get: countedUnary('Config.Get', logger, metrics, () => store.get()),
@@ -29,6 +31,12 @@ export function configService(
         { event: 'policy.stored', policy_version: stored.version, actor },
         'policy stored',
       );
+      await audit.record({
+        actor,
+        action: 'policy.set',
+        target: 'policy',
+        detail: `stored as version ${stored.version}`,
+      });
       broadcaster.publish(stored);
       return stored;
     }),

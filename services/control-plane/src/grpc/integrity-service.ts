@@ -21,6 +21,9 @@ export function integrityService(
       return {
         components: monitor.snapshot(broadcaster.versionsByComponent()),
         policyVersion: policy.version,
+        lastSelfTest: undefined,
+        leader: false,
+        leaderIdentity: '',
       };
     }),
   };

@@ -94,6 +94,11 @@ export class IntegrityMonitor {
       checkedAt: tracked.checkedAt,
       since: tracked.since,
       policyVersion: policyVersions.get(tracked.component.name) ?? 0,
+      dependencies: [],
+      policyLagging: false,
+      restartsInWindow: 0,
+      lastRestartAt: undefined,
+      lastAction: '',
     }));
   }
 

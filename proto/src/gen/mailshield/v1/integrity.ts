@@ -27,12 +27,21 @@ export const protobufFileName = "mailshield/v1/integrity.proto";
 export interface StatusRequest {
 }
 
+/** Something a component needs in order to work, as the component itself reports it. */
+export interface DependencyStatus {
+  /** Such as "clamd", "kafka", "signatures" or "control-plane". */
+  name: string;
+  /** SERVING, NOT_SERVING or UNKNOWN. */
+  health: string;
+  detail: string;
+}
+
 export interface ComponentStatus {
   /** Component name, such as "interceptor". */
   name: string;
   /** gRPC address the monitor checks. */
   address: string;
-  /** SERVING, NOT_SERVING, UNREACHABLE or UNKNOWN. */
+  /** SERVING, DEGRADED, NOT_SERVING, UNREACHABLE or UNKNOWN. */
   health: string;
   /** Error text of the last failed check. */
   detail: string;
@@ -43,13 +52,55 @@ export interface ComponentStatus {
   since:
     | Date
     | undefined;
-  /** Policy version the component reported through its Watch, 0 when unknown. */
+  /** Policy version the component reports it runs, 0 when unknown. */
   policyVersion: number;
+  dependencies: DependencyStatus[];
+  /** True when policy_version is known and older than the current policy version. */
+  policyLagging: boolean;
+  /** Restarts the monitor made (or, outside Kubernetes, would have made) in the current window. */
+  restartsInWindow: number;
+  lastRestartAt:
+    | Date
+    | undefined;
+  /** The last repair the monitor made or would make, in words. */
+  lastAction: string;
 }
 
 export interface StatusResponse {
   components: ComponentStatus[];
   policyVersion: number;
+  /** The newest self-test result; unset before the first run. */
+  lastSelfTest:
+    | SelfTestResult
+    | undefined;
+  /** True when this control-plane replica holds the lease and may restart components. */
+  leader: boolean;
+  /** Identity of the replica that holds the lease, when known. */
+  leaderIdentity: string;
+}
+
+export interface SelfTestRequest {
+}
+
+/** One canary message and what became of it. */
+export interface SelfTestCheck {
+  /** "eicar" or "gtube". */
+  name: string;
+  passed: boolean;
+  /** The verdict the canary must get, such as "antivirus: infected". */
+  expected: string;
+  /** The verdict it got, or what went wrong. */
+  got: string;
+  seconds: number;
+}
+
+export interface SelfTestResult {
+  passed: boolean;
+  startedAt: Date | undefined;
+  finishedAt: Date | undefined;
+  checks: SelfTestCheck[];
+  /** Why the run failed as a whole, such as an unreachable interceptor. */
+  detail: string;
 }
 
 function createBaseStatusRequest(): StatusRequest {
@@ -104,8 +155,122 @@ export const StatusRequest: MessageFns<StatusRequest> = {
   },
 };
 
+function createBaseDependencyStatus(): DependencyStatus {
+  return { name: "", health: "", detail: "" };
+}
+
+export const DependencyStatus: MessageFns<DependencyStatus> = {
+  encode(message: DependencyStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.health !== "") {
+      writer.uint32(18).string(message.health);
+    }
+    if (message.detail !== "") {
+      writer.uint32(26).string(message.detail);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DependencyStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDependencyStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.health = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.detail = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DependencyStatus {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      health: isSet(object.health) ? globalThis.String(object.health) : "",
+      detail: isSet(object.detail) ? globalThis.String(object.detail) : "",
+    };
+  },
+
+  toJSON(message: DependencyStatus): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.health !== "") {
+      obj.health = message.health;
+    }
+    if (message.detail !== "") {
+      obj.detail = message.detail;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DependencyStatus>, I>>(base?: I): DependencyStatus {
+    return DependencyStatus.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DependencyStatus>, I>>(object: I): DependencyStatus {
+    const message = createBaseDependencyStatus();
+    message.name = object.name ?? "";
+    message.health = object.health ?? "";
+    message.detail = object.detail ?? "";
+    return message;
+  },
+};
+
 function createBaseComponentStatus(): ComponentStatus {
-  return { name: "", address: "", health: "", detail: "", checkedAt: undefined, since: undefined, policyVersion: 0 };
+  return {
+    name: "",
+    address: "",
+    health: "",
+    detail: "",
+    checkedAt: undefined,
+    since: undefined,
+    policyVersion: 0,
+    dependencies: [],
+    policyLagging: false,
+    restartsInWindow: 0,
+    lastRestartAt: undefined,
+    lastAction: "",
+  };
 }
 
 export const ComponentStatus: MessageFns<ComponentStatus> = {
@@ -130,6 +295,21 @@ export const ComponentStatus: MessageFns<ComponentStatus> = {
     }
     if (message.policyVersion !== 0) {
       writer.uint32(56).int64(message.policyVersion);
+    }
+    for (const v of message.dependencies) {
+      DependencyStatus.encode(v!, writer.uint32(66).fork()).join();
+    }
+    if (message.policyLagging !== false) {
+      writer.uint32(72).bool(message.policyLagging);
+    }
+    if (message.restartsInWindow !== 0) {
+      writer.uint32(80).int32(message.restartsInWindow);
+    }
+    if (message.lastRestartAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.lastRestartAt), writer.uint32(90).fork()).join();
+    }
+    if (message.lastAction !== "") {
+      writer.uint32(98).string(message.lastAction);
     }
     return writer;
   },
@@ -203,6 +383,46 @@ export const ComponentStatus: MessageFns<ComponentStatus> = {
             message.policyVersion = longToNumber(reader.int64());
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.dependencies.push(DependencyStatus.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.policyLagging = reader.bool();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.restartsInWindow = reader.int32();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.lastRestartAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.lastAction = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -232,6 +452,29 @@ export const ComponentStatus: MessageFns<ComponentStatus> = {
         : isSet(object.policy_version)
         ? globalThis.Number(object.policy_version)
         : 0,
+      dependencies: globalThis.Array.isArray(object?.dependencies)
+        ? object.dependencies.map((e: any) => DependencyStatus.fromJSON(e))
+        : [],
+      policyLagging: isSet(object.policyLagging)
+        ? globalThis.Boolean(object.policyLagging)
+        : isSet(object.policy_lagging)
+        ? globalThis.Boolean(object.policy_lagging)
+        : false,
+      restartsInWindow: isSet(object.restartsInWindow)
+        ? globalThis.Number(object.restartsInWindow)
+        : isSet(object.restarts_in_window)
+        ? globalThis.Number(object.restarts_in_window)
+        : 0,
+      lastRestartAt: isSet(object.lastRestartAt)
+        ? fromJsonTimestamp(object.lastRestartAt)
+        : isSet(object.last_restart_at)
+        ? fromJsonTimestamp(object.last_restart_at)
+        : undefined,
+      lastAction: isSet(object.lastAction)
+        ? globalThis.String(object.lastAction)
+        : isSet(object.last_action)
+        ? globalThis.String(object.last_action)
+        : "",
     };
   },
 
@@ -258,6 +501,21 @@ export const ComponentStatus: MessageFns<ComponentStatus> = {
     if (message.policyVersion !== 0) {
       obj.policyVersion = Math.round(message.policyVersion);
     }
+    if (message.dependencies?.length) {
+      obj.dependencies = message.dependencies.map((e) => DependencyStatus.toJSON(e));
+    }
+    if (message.policyLagging !== false) {
+      obj.policyLagging = message.policyLagging;
+    }
+    if (message.restartsInWindow !== 0) {
+      obj.restartsInWindow = Math.round(message.restartsInWindow);
+    }
+    if (message.lastRestartAt !== undefined) {
+      obj.lastRestartAt = message.lastRestartAt.toISOString();
+    }
+    if (message.lastAction !== "") {
+      obj.lastAction = message.lastAction;
+    }
     return obj;
   },
 
@@ -273,12 +531,17 @@ export const ComponentStatus: MessageFns<ComponentStatus> = {
     message.checkedAt = object.checkedAt ?? undefined;
     message.since = object.since ?? undefined;
     message.policyVersion = object.policyVersion ?? 0;
+    message.dependencies = object.dependencies?.map((e) => DependencyStatus.fromPartial(e)) || [];
+    message.policyLagging = object.policyLagging ?? false;
+    message.restartsInWindow = object.restartsInWindow ?? 0;
+    message.lastRestartAt = object.lastRestartAt ?? undefined;
+    message.lastAction = object.lastAction ?? "";
     return message;
   },
 };
 
 function createBaseStatusResponse(): StatusResponse {
-  return { components: [], policyVersion: 0 };
+  return { components: [], policyVersion: 0, lastSelfTest: undefined, leader: false, leaderIdentity: "" };
 }
 
 export const StatusResponse: MessageFns<StatusResponse> = {
@@ -288,6 +551,15 @@ export const StatusResponse: MessageFns<StatusResponse> = {
     }
     if (message.policyVersion !== 0) {
       writer.uint32(16).int64(message.policyVersion);
+    }
+    if (message.lastSelfTest !== undefined) {
+      SelfTestResult.encode(message.lastSelfTest, writer.uint32(26).fork()).join();
+    }
+    if (message.leader !== false) {
+      writer.uint32(32).bool(message.leader);
+    }
+    if (message.leaderIdentity !== "") {
+      writer.uint32(42).string(message.leaderIdentity);
     }
     return writer;
   },
@@ -321,6 +593,30 @@ export const StatusResponse: MessageFns<StatusResponse> = {
             message.policyVersion = longToNumber(reader.int64());
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.lastSelfTest = SelfTestResult.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.leader = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.leaderIdentity = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -343,6 +639,17 @@ export const StatusResponse: MessageFns<StatusResponse> = {
         : isSet(object.policy_version)
         ? globalThis.Number(object.policy_version)
         : 0,
+      lastSelfTest: isSet(object.lastSelfTest)
+        ? SelfTestResult.fromJSON(object.lastSelfTest)
+        : isSet(object.last_self_test)
+        ? SelfTestResult.fromJSON(object.last_self_test)
+        : undefined,
+      leader: isSet(object.leader) ? globalThis.Boolean(object.leader) : false,
+      leaderIdentity: isSet(object.leaderIdentity)
+        ? globalThis.String(object.leaderIdentity)
+        : isSet(object.leader_identity)
+        ? globalThis.String(object.leader_identity)
+        : "",
     };
   },
 
@@ -354,6 +661,15 @@ export const StatusResponse: MessageFns<StatusResponse> = {
     if (message.policyVersion !== 0) {
       obj.policyVersion = Math.round(message.policyVersion);
     }
+    if (message.lastSelfTest !== undefined) {
+      obj.lastSelfTest = SelfTestResult.toJSON(message.lastSelfTest);
+    }
+    if (message.leader !== false) {
+      obj.leader = message.leader;
+    }
+    if (message.leaderIdentity !== "") {
+      obj.leaderIdentity = message.leaderIdentity;
+    }
     return obj;
   },
 
@@ -364,11 +680,345 @@ export const StatusResponse: MessageFns<StatusResponse> = {
     const message = createBaseStatusResponse();
     message.components = object.components?.map((e) => ComponentStatus.fromPartial(e)) || [];
     message.policyVersion = object.policyVersion ?? 0;
+    message.lastSelfTest = (object.lastSelfTest !== undefined && object.lastSelfTest !== null)
+      ? SelfTestResult.fromPartial(object.lastSelfTest)
+      : undefined;
+    message.leader = object.leader ?? false;
+    message.leaderIdentity = object.leaderIdentity ?? "";
     return message;
   },
 };
 
-/** The integrity monitor: what the control plane knows of every component. */
+function createBaseSelfTestRequest(): SelfTestRequest {
+  return {};
+}
+
+export const SelfTestRequest: MessageFns<SelfTestRequest> = {
+  encode(_: SelfTestRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SelfTestRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSelfTestRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): SelfTestRequest {
+    return {};
+  },
+
+  toJSON(_: SelfTestRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SelfTestRequest>, I>>(base?: I): SelfTestRequest {
+    return SelfTestRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SelfTestRequest>, I>>(_: I): SelfTestRequest {
+    const message = createBaseSelfTestRequest();
+    return message;
+  },
+};
+
+function createBaseSelfTestCheck(): SelfTestCheck {
+  return { name: "", passed: false, expected: "", got: "", seconds: 0 };
+}
+
+export const SelfTestCheck: MessageFns<SelfTestCheck> = {
+  encode(message: SelfTestCheck, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.passed !== false) {
+      writer.uint32(16).bool(message.passed);
+    }
+    if (message.expected !== "") {
+      writer.uint32(26).string(message.expected);
+    }
+    if (message.got !== "") {
+      writer.uint32(34).string(message.got);
+    }
+    if (message.seconds !== 0) {
+      writer.uint32(41).double(message.seconds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SelfTestCheck {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSelfTestCheck();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.passed = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.expected = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.got = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.seconds = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SelfTestCheck {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      passed: isSet(object.passed) ? globalThis.Boolean(object.passed) : false,
+      expected: isSet(object.expected) ? globalThis.String(object.expected) : "",
+      got: isSet(object.got) ? globalThis.String(object.got) : "",
+      seconds: isSet(object.seconds) ? globalThis.Number(object.seconds) : 0,
+    };
+  },
+
+  toJSON(message: SelfTestCheck): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.passed !== false) {
+      obj.passed = message.passed;
+    }
+    if (message.expected !== "") {
+      obj.expected = message.expected;
+    }
+    if (message.got !== "") {
+      obj.got = message.got;
+    }
+    if (message.seconds !== 0) {
+      obj.seconds = floatToJson(message.seconds);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SelfTestCheck>, I>>(base?: I): SelfTestCheck {
+    return SelfTestCheck.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SelfTestCheck>, I>>(object: I): SelfTestCheck {
+    const message = createBaseSelfTestCheck();
+    message.name = object.name ?? "";
+    message.passed = object.passed ?? false;
+    message.expected = object.expected ?? "";
+    message.got = object.got ?? "";
+    message.seconds = object.seconds ?? 0;
+    return message;
+  },
+};
+
+function createBaseSelfTestResult(): SelfTestResult {
+  return { passed: false, startedAt: undefined, finishedAt: undefined, checks: [], detail: "" };
+}
+
+export const SelfTestResult: MessageFns<SelfTestResult> = {
+  encode(message: SelfTestResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.passed !== false) {
+      writer.uint32(8).bool(message.passed);
+    }
+    if (message.startedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.startedAt), writer.uint32(18).fork()).join();
+    }
+    if (message.finishedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.finishedAt), writer.uint32(26).fork()).join();
+    }
+    for (const v of message.checks) {
+      SelfTestCheck.encode(v!, writer.uint32(34).fork()).join();
+    }
+    if (message.detail !== "") {
+      writer.uint32(42).string(message.detail);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SelfTestResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSelfTestResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.passed = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.startedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.finishedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.checks.push(SelfTestCheck.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.detail = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SelfTestResult {
+    return {
+      passed: isSet(object.passed) ? globalThis.Boolean(object.passed) : false,
+      startedAt: isSet(object.startedAt)
+        ? fromJsonTimestamp(object.startedAt)
+        : isSet(object.started_at)
+        ? fromJsonTimestamp(object.started_at)
+        : undefined,
+      finishedAt: isSet(object.finishedAt)
+        ? fromJsonTimestamp(object.finishedAt)
+        : isSet(object.finished_at)
+        ? fromJsonTimestamp(object.finished_at)
+        : undefined,
+      checks: globalThis.Array.isArray(object?.checks) ? object.checks.map((e: any) => SelfTestCheck.fromJSON(e)) : [],
+      detail: isSet(object.detail) ? globalThis.String(object.detail) : "",
+    };
+  },
+
+  toJSON(message: SelfTestResult): unknown {
+    const obj: any = {};
+    if (message.passed !== false) {
+      obj.passed = message.passed;
+    }
+    if (message.startedAt !== undefined) {
+      obj.startedAt = message.startedAt.toISOString();
+    }
+    if (message.finishedAt !== undefined) {
+      obj.finishedAt = message.finishedAt.toISOString();
+    }
+    if (message.checks?.length) {
+      obj.checks = message.checks.map((e) => SelfTestCheck.toJSON(e));
+    }
+    if (message.detail !== "") {
+      obj.detail = message.detail;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SelfTestResult>, I>>(base?: I): SelfTestResult {
+    return SelfTestResult.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SelfTestResult>, I>>(object: I): SelfTestResult {
+    const message = createBaseSelfTestResult();
+    message.passed = object.passed ?? false;
+    message.startedAt = object.startedAt ?? undefined;
+    message.finishedAt = object.finishedAt ?? undefined;
+    message.checks = object.checks?.map((e) => SelfTestCheck.fromPartial(e)) || [];
+    message.detail = object.detail ?? "";
+    return message;
+  },
+};
+
+/**
+ * The integrity monitor: what the control plane knows of every component, and the canary
+ * self-test through the real pipeline.
+ */
 export type IntegrityService = typeof IntegrityService;
 export const IntegrityService = {
   status: {
@@ -380,10 +1030,28 @@ export const IntegrityService = {
     responseSerialize: (value: StatusResponse): Buffer => Buffer.from(StatusResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): StatusResponse => StatusResponse.decode(value),
   },
+  /**
+   * Runs the canary self-test now and returns its result, which also becomes the last result
+   * that Status shows.
+   */
+  selfTest: {
+    path: "/mailshield.v1.Integrity/SelfTest" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SelfTestRequest): Buffer => Buffer.from(SelfTestRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SelfTestRequest => SelfTestRequest.decode(value),
+    responseSerialize: (value: SelfTestResult): Buffer => Buffer.from(SelfTestResult.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SelfTestResult => SelfTestResult.decode(value),
+  },
 } as const;
 
 export interface IntegrityServer extends UntypedServiceImplementation {
   status: handleUnaryCall<StatusRequest, StatusResponse>;
+  /**
+   * Runs the canary self-test now and returns its result, which also becomes the last result
+   * that Status shows.
+   */
+  selfTest: handleUnaryCall<SelfTestRequest, SelfTestResult>;
 }
 
 export interface IntegrityClient extends Client {
@@ -402,6 +1070,25 @@ export interface IntegrityClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: StatusResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * Runs the canary self-test now and returns its result, which also becomes the last result
+   * that Status shows.
+   */
+  selfTest(
+    request: SelfTestRequest,
+    callback: (error: ServiceError | null, response: SelfTestResult) => void,
+  ): ClientUnaryCall;
+  selfTest(
+    request: SelfTestRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SelfTestResult) => void,
+  ): ClientUnaryCall;
+  selfTest(
+    request: SelfTestRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SelfTestResult) => void,
+  ): ClientUnaryCall;
 }
 
 export const IntegrityClient = makeGenericClientConstructor(IntegrityService, "mailshield.v1.Integrity") as unknown as {
@@ -409,6 +1096,10 @@ export const IntegrityClient = makeGenericClientConstructor(IntegrityService, "m
   service: typeof IntegrityService;
   serviceName: string;
 };
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 

@@ -1,0 +1,51 @@
+/** One administrative action: who did what, when, to which object. */
+export interface AuditEntry {
+  at: Date;
+  /** Who asked for it, as the caller named itself (for example user@host). */
+  actor: string;
+  /** What was done, such as "backup.release", "backup.delete" or "policy.set". */
+  action: string;
+  /** What it was done to, such as a message id or "policy". */
+  target: string;
+  /** Further facts in words, such as the other recipients or the new policy version. */
+  detail: string;
+}
+
+export interface AuditQuery {
+  /** At most this many entries, newest first. */
+  limit: number;
+  /** Only entries for this target, when not ''. */
+  target: string;
+  /** Only entries with this actor, when not ''. */
+  actor: string;
+}
+
+/** Append-only record of every administrative action. */
+export interface AuditLog {
+  open(): Promise<void>;
+  /** Appends one entry stamped with the current time. */
+  record(entry: Omit<AuditEntry, 'at'>): Promise<void>;
+  list(query: AuditQuery): Promise<AuditEntry[]>;
+  close(): Promise<void>;
+}
+
+/** Keeps the entries in memory; for tests that do not look at the audit trail. */
+export class MemoryAuditLog implements AuditLog {
+  readonly entries: AuditEntry[] = [];
+
+  async open(): Promise<void> {}
+
+  async record(entry: Omit<AuditEntry, 'at'>): Promise<void> {
+    this.entries.push({ ...entry, at: new Date() });
+  }
+
+  async list(query: AuditQuery): Promise<AuditEntry[]> {
+    return this.entries
+      .filter((entry) => query.target === '' || entry.target === query.target)
+      .filter((entry) => query.actor === '' || entry.actor === query.actor)
+      .reverse()
+      .slice(0, query.limit);
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,40 @@
+import { userInfo, hostname } from 'node:os';
+import { UsageError, type CommandSpec } from './args.js';
+import type { ControlPlaneClients } from './client.js';
+
+/** Context of one command run: its clients, its parsed options and its output streams. */
+export interface CommandContext {
+  clients: ControlPlaneClients;
+  values: Record<string, string | boolean | undefined>;
+  positionals: string[];
+  isJson: boolean;
+  print(text: string): void;
+  write(data: Uint8Array): void;
+}
+
+export interface Command extends CommandSpec {
+  run(context: CommandContext): Promise<void>;
+}
+
+export const actorOption = {
+  type: 'string' as const,
+  valueName: 'NAME',
+  description: 'who makes the change, for the audit trail (default user@host)',
+};
+
+export function actorOf(values: CommandContext['values']): string {
+  return typeof values['actor'] === 'string'
+    ? values['actor']
+    : `${userInfo().username}@${hostname()}`;
+}
+
+export function parseCount(
+  value: string | boolean | undefined,
+  option: string,
+  command: string,
+): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  if (!/^\d{1,15}$/.test(value))
+    throw new UsageError(`${option} must be a whole number, not "${value}"`, command);
+  return Number(value);
+}
