@@ -1,11 +1,11 @@
 /** One administrative action: who did what, when, to which object. */
 export interface AuditEntry {
   at: Date;
-  /** Who asked for it, as the caller named itself (for example user@host). */
+  /** The person or tool that made the request, as the caller named itself (such as user@host). */
   actor: string;
-  /** What was done, such as "backup.release", "backup.delete" or "policy.set". */
+  /** The action name, such as "backup.release", "backup.delete" or "policy.set". */
   action: string;
-  /** What it was done to, such as a message id or "policy". */
+  /** The object acted on, such as a message id or "policy". */
   target: string;
   /** Further facts in words, such as the other recipients or the new policy version. */
   detail: string;
@@ -29,7 +29,7 @@ export interface AuditLog {
   close(): Promise<void>;
 }
 
-/** Keeps the entries in memory; for tests that do not look at the audit trail. */
+/** An audit log in memory, for tests that do not read the audit trail. */
 export class MemoryAuditLog implements AuditLog {
   readonly entries: AuditEntry[] = [];
 
