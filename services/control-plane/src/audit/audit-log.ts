@@ -12,7 +12,7 @@ export interface AuditEntry {
 }
 
 export interface AuditQuery {
-  /** At most this many entries, newest first. */
+  /** At most this many entries, newest first; see `auditLimit`. */
   limit: number;
   /** Only entries for this target, when not ''. */
   target: string;
@@ -27,6 +27,19 @@ export interface AuditLog {
   record(entry: Omit<AuditEntry, 'at'>): Promise<void>;
   list(query: AuditQuery): Promise<AuditEntry[]>;
   close(): Promise<void>;
+}
+
+export const defaultAuditLimit = 50;
+export const maxAuditLimit = 1000;
+
+/** Clamps a requested number of entries: 0 or less means the default. */
+export function auditLimit(limit: number): number {
+  return limit <= 0 ? defaultAuditLimit : Math.min(limit, maxAuditLimit);
+}
+
+/** The actor to record for a request that named none. */
+export function actorOrUnknown(actor: string): string {
+  return actor === '' ? 'unknown' : actor;
 }
 
 /** An audit log in memory, for tests that do not read the audit trail. */
@@ -44,7 +57,7 @@ export class MemoryAuditLog implements AuditLog {
       .filter((entry) => query.target === '' || entry.target === query.target)
       .filter((entry) => query.actor === '' || entry.actor === query.actor)
       .reverse()
-      .slice(0, query.limit);
+      .slice(0, auditLimit(query.limit));
   }
 
   async close(): Promise<void> {}

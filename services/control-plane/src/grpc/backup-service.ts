@@ -2,16 +2,23 @@ import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger, MessageBus } from '@mailshield/common';
 import type {
   BackupEntry,
+  BackupView,
+  DeleteBackupRequest,
+  DeleteBackupResponse,
+  DownloadBackupRequest,
+  DownloadBackupResponse,
   GetBackupRequest,
   ListBackupsRequest,
   ListBackupsResponse,
   ReleaseBackupRequest,
   ReleaseBackupResponse,
+  ShowBackupRequest,
   StoreBackupRequest,
   StoreBackupResponse,
 } from '@mailshield/proto/backup';
-import type { AuditLog } from '../audit/audit-log.js';
-import { checkBackupInput, type BackupStore } from '../backup/backup-store.js';
+import { actorOrUnknown, type AuditLog } from '../audit/audit-log.js';
+import { backupQuery, checkBackupInput, type BackupStore } from '../backup/backup-store.js';
+import { buildPreview } from '../backup/preview.js';
 import { releaseBackup } from '../backup/release.js';
 import type { HamTeacher } from '../backup/teach-ham.js';
 import type { ControlPlaneMetrics } from '../metrics.js';
@@ -29,7 +36,11 @@ export interface BackupServiceDeps {
   audit: AuditLog;
 }
 
-/** The Backup service: Store, List, Get and Release of message copies. */
+/**
+ * The Backup service: Store, List, Get, Show, Download, Release and Delete of message copies.
+ * Every call that reads or changes one message is an administrative action and is written to
+ * the audit log before the call returns.
+ */
 export function backupService(deps: BackupServiceDeps): UntypedServiceImplementation {
   const { store, logger, metrics } = deps;
   return {
@@ -58,7 +69,7 @@ export function backupService(deps: BackupServiceDeps): UntypedServiceImplementa
       logger,
       metrics,
       async (request: ListBackupsRequest): Promise<ListBackupsResponse> => {
-        const page = await store.list(request.limit, request.pageToken, request.status);
+        const page = await store.list(backupQuery(request));
         return { entries: page.entries, nextPageToken: page.nextPageToken };
       },
     ),
@@ -68,7 +79,69 @@ export function backupService(deps: BackupServiceDeps): UntypedServiceImplementa
       metrics,
       async (request: GetBackupRequest): Promise<BackupEntry> => {
         const backup = await store.get(request.id);
+        await deps.audit.record({
+          actor: actorOrUnknown(request.actor),
+          action: 'backup.get',
+          target: request.id,
+          detail: 'read the record with the original message',
+        });
         return { summary: backup.summary, record: backup.record, outcome: backup.outcome };
+      },
+    ),
+    show: countedUnary(
+      'Backup.Show',
+      logger,
+      metrics,
+      async (request: ShowBackupRequest): Promise<BackupView> => {
+        const backup = await store.get(request.id);
+        const preview = await buildPreview(backup.record.raw);
+        await deps.audit.record({
+          actor: actorOrUnknown(request.actor),
+          action: 'backup.show',
+          target: request.id,
+          detail: 'viewed the headers, outcomes and text preview',
+        });
+        return {
+          summary: backup.summary,
+          outcomes: [...backup.record.outcomes, backup.outcome],
+          ...preview,
+        };
+      },
+    ),
+    download: countedUnary(
+      'Backup.Download',
+      logger,
+      metrics,
+      async (request: DownloadBackupRequest): Promise<DownloadBackupResponse> => {
+        const backup = await store.get(request.id);
+        await deps.audit.record({
+          actor: actorOrUnknown(request.actor),
+          action: 'backup.download',
+          target: request.id,
+          detail: `downloaded the original message (${backup.record.raw.length} bytes)`,
+        });
+        return { raw: backup.record.raw, summary: backup.summary };
+      },
+    ),
+    delete: countedUnary(
+      'Backup.Delete',
+      logger,
+      metrics,
+      async (request: DeleteBackupRequest): Promise<DeleteBackupResponse> => {
+        const actor = actorOrUnknown(request.actor);
+        const summary = await store.delete(request.id);
+        metrics.backupDeleted.inc();
+        await deps.audit.record({
+          actor,
+          action: 'backup.delete',
+          target: request.id,
+          detail: `deleted (status ${summary.status}, ${summary.sizeBytes} bytes)`,
+        });
+        logger.info(
+          { event: 'backup.deleted', mail_id: request.id, actor, status: summary.status },
+          'message deleted from backup',
+        );
+        return { sizeBytes: summary.sizeBytes };
       },
     ),
     release: countedUnary(
@@ -78,7 +151,7 @@ export function backupService(deps: BackupServiceDeps): UntypedServiceImplementa
       async (request: ReleaseBackupRequest): Promise<ReleaseBackupResponse> => {
         // Teaching comes first, so a failure leaves the message held and the call can be retried.
         if (request.notSpam) {
-          await deps.teachHam(await store.get(request.id), request.actor || 'unknown');
+          await deps.teachHam(await store.get(request.id), actorOrUnknown(request.actor));
         }
         const releasedAt = await releaseBackup(store, deps.bus, request, deps.instance);
         metrics.backupReleased.inc();
@@ -87,7 +160,7 @@ export function backupService(deps: BackupServiceDeps): UntypedServiceImplementa
             ? 'the original recipients'
             : request.recipients.join(', ');
         await deps.audit.record({
-          actor: request.actor || 'unknown',
+          actor: actorOrUnknown(request.actor),
           action: 'backup.release',
           target: request.id,
           detail: `released to ${to}${request.notSpam ? ', taught as ham' : ''}`,

@@ -130,6 +130,7 @@ export function testOptions(
     healthTimeoutSeconds: 2,
     policyPollSeconds: 60,
     bus: { kind: 'journal', dir: join(stateDir, 'journal'), segmentBytes: 1 << 20 },
+    backupRetention: { maxAgeDays: 0, maxTotalBytes: 0, maxCount: 0, intervalSeconds: 3600 },
     ...overrides,
   };
 }
