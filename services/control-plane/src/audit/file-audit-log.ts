@@ -1,4 +1,4 @@
-import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, truncate, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { StoreCorruptError } from '../errors.js';
 import { Mutex } from '../storage/mutex.js';
@@ -7,7 +7,7 @@ import { auditLimit, type AuditEntry, type AuditLog, type AuditQuery } from './a
 /**
  * The audit log as one JSON object per line in `path`, opened for appending only. Each entry
  * is fsynced before `record` returns. A last line without its newline is a write cut short by
- * a crash: `list` skips it, and `open` ends it so the next entry starts on a line of its own.
+ * a crash: `list` skips it, and `open` removes it so the next entry starts on a line of its own.
  */
 export class FileAuditLog implements AuditLog {
   private readonly mutex = new Mutex();
@@ -18,16 +18,32 @@ export class FileAuditLog implements AuditLog {
   async open(): Promise<void> {
     await mkdir(dirname(this.path), { recursive: true });
     this.file = await open(this.path, 'a', 0o600);
+    const complete = await this.completeLength();
     const { size } = await this.file.stat();
-    if (size === 0) return;
-    const last = Buffer.alloc(1);
+    if (complete < size) await truncate(this.path, complete);
+  }
+
+  /**
+   * Length of the file up to its last newline. Bytes after it belong to a write that a crash
+   * cut short; `record` had not returned for it, so no caller was told it was kept.
+   */
+  private async completeLength(): Promise<number> {
     const reader = await open(this.path, 'r');
     try {
-      await reader.read(last, 0, 1, size - 1);
+      const { size } = await reader.stat();
+      const chunk = Buffer.alloc(64 * 1024);
+      let end = size;
+      while (end > 0) {
+        const start = Math.max(0, end - chunk.length);
+        const { bytesRead } = await reader.read(chunk, 0, end - start, start);
+        const newline = chunk.subarray(0, bytesRead).lastIndexOf(0x0a);
+        if (newline !== -1) return start + newline + 1;
+        end = start;
+      }
+      return 0;
     } finally {
       await reader.close();
     }
-    if (last[0] !== 0x0a) await this.append('\n');
   }
 
   record(entry: Omit<AuditEntry, 'at'>): Promise<void> {

@@ -275,8 +275,8 @@ export function cleanText(text: string): string {
 /** Makes text fit on one line: every control and hidden character becomes a space. */
 function sanitizeLine(text: string): string {
   return text
-    .replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ')
-    .replace(hiddenCharacters, '')
+    .replace(hiddenCharacters, (character) => (character <= '\u009f' ? ' ' : ''))
+    .replace(/[ \t\n]+/g, ' ')
     .trim();
 }
 

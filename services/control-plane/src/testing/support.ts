@@ -161,10 +161,14 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs mailshieldctl with `args` and resolves its exit code and output; it never rejects. */
-export function runCli(args: string[]): Promise<CliResult> {
+/**
+ * Runs mailshieldctl with `args`, in `cwd` when given, and resolves its exit code and output;
+ * it never rejects.
+ */
+export function runCli(args: string[], cwd?: string): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [cliPath, ...args], { timeout: 20_000 }, (err, stdout, stderr) => {
+    const options = { timeout: 20_000, ...(cwd === undefined ? {} : { cwd }) };
+    execFile(process.execPath, [cliPath, ...args], options, (err, stdout, stderr) => {
       let code = 0;
       if (err !== null) code = typeof err.code === 'number' ? err.code : -1;
       resolve({ code, stdout, stderr });
