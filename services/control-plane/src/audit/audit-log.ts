@@ -37,7 +37,7 @@ export function auditLimit(limit: number): number {
   return limit <= 0 ? defaultAuditLimit : Math.min(limit, maxAuditLimit);
 }
 
-/** The actor to record for a request that named none. */
+/** Returns the actor to record: 'unknown' for a request that named none. */
 export function actorOrUnknown(actor: string): string {
   return actor === '' ? 'unknown' : actor;
 }

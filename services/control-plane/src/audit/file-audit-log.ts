@@ -24,8 +24,8 @@ export class FileAuditLog implements AuditLog {
   }
 
   /**
-   * Length of the file up to its last newline. Bytes after it belong to a write that a crash
-   * cut short; `record` had not returned for it, so no caller was told it was kept.
+   * Returns the length of the file up to its last newline. Bytes after it belong to a write
+   * that a crash cut short, and `record` had not returned for that write, so no caller relied on it.
    */
   private async completeLength(): Promise<number> {
     const reader = await open(this.path, 'r');

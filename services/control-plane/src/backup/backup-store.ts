@@ -33,7 +33,7 @@ export interface BackupQuery {
   storedBefore: Date | undefined;
 }
 
-/** A query with every filter unset and the default page size, changed by `overrides`. */
+/** Builds a query with every filter unset and the default page size, changed by `overrides`. */
 export function backupQuery(overrides: Partial<BackupQuery> = {}): BackupQuery {
   return {
     limit: 0,
@@ -54,7 +54,7 @@ export interface BackupStats {
   bytes: number;
 }
 
-/** Why retention removed a copy. */
+/** The retention limit that removed a copy. */
 export type PurgeReason = 'age' | 'size' | 'count';
 
 /** Limits that retention enforces; 0 turns a limit off. */

@@ -161,8 +161,8 @@ export class FileBackupStore implements BackupStore {
   async close(): Promise<void> {}
 
   /**
-   * Renames the folder to a dot name first, so a crash in the middle of the removal leaves
-   * nothing that `open` would read as a backup; `open` removes such leftovers.
+   * Renames the folder to a dot name before removing it, so a crash in the middle leaves
+   * nothing that `open` would read as a backup. `open` removes such leftovers.
    */
   private async removeFolder(id: string): Promise<void> {
     const folder = this.folderOf(id);

@@ -89,6 +89,7 @@ export class PgBackupStore implements BackupStore {
     };
     if (query.status !== '') conditions.push(`status = ${parameter(query.status)}`);
     // strpos on lower() matches a plain substring, so % and _ in the filter need no escaping.
+    // NOTE: no index serves substring filters, so they scan every row in the time range.
     if (query.sender !== '')
       conditions.push(`strpos(lower(mail_from), lower(${parameter(query.sender)})) > 0`);
     if (query.recipient !== '') {
@@ -172,6 +173,7 @@ export class PgBackupStore implements BackupStore {
   /**
    * Purges in one transaction under a lock that replicas take in turn. Rows are removed with
    * DELETE ... RETURNING, so a row that an admin deleted meanwhile is not reported again.
+   * NOTE: a large backlog, such as after lowering a limit, is removed in one transaction.
    */
   async purge(limits: RetentionLimits, now: Date): Promise<PurgedBackup[]> {
     return inLockedTransaction(this.db, 'backup-retention', async (client) => {

@@ -3,7 +3,7 @@ import { readHeaders } from '@mailshield/common';
 import type { AttachmentInfo, HeaderField } from '@mailshield/proto/backup';
 import PostalMime, { decodeWords, type Email } from 'postal-mime';
 
-/** What `Backup.Show` displays of a message besides its summary and outcomes. */
+/** The parts of a message that `Backup.Show` returns besides its summary and outcomes. */
 export interface MessagePreview {
   headers: HeaderField[];
   preview: string;
@@ -14,13 +14,13 @@ export interface MessagePreview {
   problems: string[];
 }
 
-/** Characters of preview text at most. */
+/** Maximum length of the preview text, in UTF-16 units. */
 export const maxPreviewChars = 4000;
-/** Header fields shown at most; a message with more gets a problem line. */
+/** Maximum number of header fields shown. A message with more gets a problem line. */
 export const maxHeaderFields = 100;
-/** Characters of one header value at most (the line limit of RFC 5322, section 2.1.1). */
+/** Maximum length of one header value (the line limit of RFC 5322, section 2.1.1). */
 export const maxHeaderValueChars = 998;
-/** HTML characters reduced at most, so a huge HTML part costs bounded work. */
+/** Maximum HTML length that is reduced, so a huge HTML part costs bounded work. */
 const maxHtmlChars = 1 << 20;
 const maxAttachments = 200;
 
@@ -91,9 +91,9 @@ function decodeHeaderValue(latin1: string): string {
 
 /**
  * Picks the text/plain part when the message has one, and otherwise reduces the HTML part.
- * postal-mime fills `text` from the HTML when there is no text/plain part, so its presence is
- * read from the raw headers instead; a message without Content-Type is text/plain (RFC 2045,
- * section 5.2).
+ * postal-mime fills `text` from the HTML when there is no text/plain part, so a text/plain part
+ * is looked for in the raw headers instead. A message without Content-Type is text/plain
+ * (RFC 2045, section 5.2).
  */
 function chooseText(email: Email, raw: Buffer): { text: string; source: string } {
   const hasPlainPart =
@@ -126,7 +126,7 @@ function listAttachments(email: Email, problems: string[]): AttachmentInfo[] {
   });
 }
 
-/** Elements whose content is never text a reader sees, skipped up to their end tag. */
+/** Elements whose content is not displayed as text, skipped up to their end tag. */
 const skippedElements = new Set([
   'script',
   'style',
@@ -256,7 +256,7 @@ function decodeEntities(text: string): string {
 /**
  * Characters that are dropped from previews: C0 and C1 controls other than tab and line feed,
  * and the invisible format characters (zero-width and bidirectional controls) that can make
- * text display differently from what it says.
+ * text display differently from what it contains.
  */
 const hiddenCharacters =
   /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g;

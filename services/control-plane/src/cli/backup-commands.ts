@@ -257,7 +257,7 @@ async function downloadTo(context: CommandContext, file: string): Promise<void> 
         { cause: err },
       );
     }
-    throw new Error(`cannot write ${file}: ${(err as Error).message}`, { cause: err });
+    throw new Error(`writing ${file} failed: ${(err as Error).message}`, { cause: err });
   }
   if (context.isJson) {
     return context.print(JSON.stringify({ id, file, sizeBytes: response.raw.length }, null, 2));

@@ -5,7 +5,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { ControlPlaneMetrics } from '../metrics.js';
 import { countedUnary } from './handler.js';
 
-/** The Audit service: List of the audit log, newest first. */
+/** Implements the Audit service: List of the audit log, newest first. */
 export function auditService(
   audit: AuditLog,
   logger: Logger,

@@ -106,7 +106,7 @@ async function migrateLearning(client: pg.PoolClient, s: string): Promise<void> 
   );
 }
 
-/** The audit log and the indexes of its filters; see PgAuditLog. */
+/** Creates the audit log table and the indexes of its filters; see PgAuditLog. */
 async function migrateAudit(client: pg.PoolClient, s: string): Promise<void> {
   await client.query(`CREATE TABLE IF NOT EXISTS ${s}.audit_log (
     id bigserial PRIMARY KEY,
