@@ -3,8 +3,7 @@ import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { StoreCorruptError } from '../errors.js';
-import { openDatabase } from '../storage/postgres.js';
-import { databaseUrlForTest, makeTempDir, uniqueSchema } from '../testing/support.js';
+import { databaseUrlForTest, makeTempDir, openTestDatabase } from '../testing/support.js';
 import type { AuditLog } from './audit-log.js';
 import { FileAuditLog } from './file-audit-log.js';
 import { PgAuditLog } from './pg-audit-log.js';
@@ -77,13 +76,7 @@ const databaseUrl = databaseUrlForTest();
 auditLogContract(
   'PostgreSQL',
   async (t) => {
-    const url = databaseUrl!;
-    const { schema, drop } = uniqueSchema(url);
-    const db = openDatabase(url, schema);
-    t.after(async () => {
-      await db.pool.end();
-      await drop();
-    });
+    const db = openTestDatabase(t, databaseUrl!);
     return { log: new PgAuditLog(db), reopen: () => new PgAuditLog(db) };
   },
   databaseUrl === undefined,

@@ -3,14 +3,13 @@ import { describe, test } from 'node:test';
 import { join } from 'node:path';
 import { InvalidArgumentError, NotFoundError } from '@mailshield/common';
 import { ErrorCodes } from '../errors.js';
-import { openDatabase } from '../storage/postgres.js';
 import {
   databaseUrlForTest,
   makeOutcome,
   makeRecord,
   makeTempDir,
   testBackupKey,
-  uniqueSchema,
+  openTestDatabase,
 } from '../testing/support.js';
 import { backupQuery, type BackupQuery, type BackupStore } from './backup-store.js';
 import { FileBackupStore } from './file-backup-store.js';
@@ -331,13 +330,7 @@ const databaseUrl = databaseUrlForTest();
 backupStoreContract(
   'PostgreSQL',
   async (t) => {
-    const url = databaseUrl!;
-    const { schema, drop } = uniqueSchema(url);
-    const db = openDatabase(url, schema);
-    t.after(async () => {
-      await db.pool.end();
-      await drop();
-    });
+    const db = openTestDatabase(t, databaseUrl!);
     return {
       store: new PgBackupStore(db, testBackupKey),
       reopen: () => new PgBackupStore(db, testBackupKey),

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { Registry } from 'prom-client';
 import { createControlPlaneMetrics, type ControlPlaneMetrics } from '../metrics.js';
-import { openDatabase } from '../storage/postgres.js';
 import {
   databaseUrlForTest,
   makeOutcome,
@@ -12,7 +11,7 @@ import {
   silentLogger,
   testBackupKey,
   twoDatabaseSessions,
-  uniqueSchema,
+  openTestDatabase,
 } from '../testing/support.js';
 import type { BackupStore, RetentionLimits } from './backup-store.js';
 import { FileBackupStore } from './file-backup-store.js';
@@ -161,13 +160,7 @@ const databaseUrl = databaseUrlForTest();
 retentionContract(
   'PostgreSQL',
   async (t) => {
-    const url = databaseUrl!;
-    const { schema, drop } = uniqueSchema(url);
-    const db = openDatabase(url, schema);
-    t.after(async () => {
-      await db.pool.end();
-      await drop();
-    });
+    const db = openTestDatabase(t, databaseUrl!);
     const store = new PgBackupStore(db, testBackupKey);
     await store.open();
     return store;

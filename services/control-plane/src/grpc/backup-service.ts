@@ -17,7 +17,12 @@ import type {
   StoreBackupResponse,
 } from '@mailshield/proto/backup';
 import { actorOrUnknown, type AuditLog } from '../audit/audit-log.js';
-import { backupQuery, checkBackupInput, type BackupStore } from '../backup/backup-store.js';
+import {
+  backupQuery,
+  checkBackupInput,
+  type BackupStore,
+  type StoredBackup,
+} from '../backup/backup-store.js';
 import { buildPreview } from '../backup/preview.js';
 import { releaseBackup } from '../backup/release.js';
 import type { HamTeacher } from '../backup/teach-ham.js';
@@ -43,6 +48,23 @@ export interface BackupServiceDeps {
  */
 export function backupService(deps: BackupServiceDeps): UntypedServiceImplementation {
   const { store, logger, metrics } = deps;
+
+  /** Reads a copy for an administrator and records who read it before it is returned. */
+  const readAudited = async (
+    request: { id: string; actor: string },
+    action: string,
+    detail: (backup: StoredBackup) => string,
+  ): Promise<StoredBackup> => {
+    const backup = await store.get(request.id);
+    await deps.audit.record({
+      actor: actorOrUnknown(request.actor),
+      action,
+      target: request.id,
+      detail: detail(backup),
+    });
+    return backup;
+  };
+
   return {
     store: countedUnary(
       'Backup.Store',
@@ -78,13 +100,7 @@ export function backupService(deps: BackupServiceDeps): UntypedServiceImplementa
       logger,
       metrics,
       async (request: GetBackupRequest): Promise<BackupEntry> => {
-        const backup = await store.get(request.id);
-        await deps.audit.record({
-          actor: actorOrUnknown(request.actor),
-          action: 'backup.get',
-          target: request.id,
-          detail: 'read the record with the original message',
-        });
+        const backup = await readAudited(request, 'backup.get', () => 'read the whole record');
         return { summary: backup.summary, record: backup.record, outcome: backup.outcome };
       },
     ),
@@ -93,14 +109,12 @@ export function backupService(deps: BackupServiceDeps): UntypedServiceImplementa
       logger,
       metrics,
       async (request: ShowBackupRequest): Promise<BackupView> => {
-        const backup = await store.get(request.id);
+        const backup = await readAudited(
+          request,
+          'backup.show',
+          () => 'viewed the headers, outcomes and text preview',
+        );
         const preview = await buildPreview(backup.record.raw);
-        await deps.audit.record({
-          actor: actorOrUnknown(request.actor),
-          action: 'backup.show',
-          target: request.id,
-          detail: 'viewed the headers, outcomes and text preview',
-        });
         return {
           summary: backup.summary,
           outcomes: [...backup.record.outcomes, backup.outcome],
@@ -113,13 +127,11 @@ export function backupService(deps: BackupServiceDeps): UntypedServiceImplementa
       logger,
       metrics,
       async (request: DownloadBackupRequest): Promise<DownloadBackupResponse> => {
-        const backup = await store.get(request.id);
-        await deps.audit.record({
-          actor: actorOrUnknown(request.actor),
-          action: 'backup.download',
-          target: request.id,
-          detail: `downloaded the original message (${backup.record.raw.length} bytes)`,
-        });
+        const backup = await readAudited(
+          request,
+          'backup.download',
+          (read) => `downloaded the original message (${read.record.raw.length} bytes)`,
+        );
         return { raw: backup.record.raw, summary: backup.summary };
       },
     ),

@@ -135,6 +135,20 @@ export function testOptions(
   };
 }
 
+/** Opens a session on a fresh schema of `url`, closed and dropped after the test. */
+export function openTestDatabase(
+  t: { after(fn: () => Promise<void>): void },
+  url: string,
+): Database {
+  const { schema, drop } = uniqueSchema(url);
+  const db = openDatabase(url, schema);
+  t.after(async () => {
+    await db.pool.end();
+    await drop();
+  });
+  return db;
+}
+
 /**
  * Opens two sessions on a fresh schema of `url`, as two control-plane replicas would, and
  * closes them and drops the schema after the test.

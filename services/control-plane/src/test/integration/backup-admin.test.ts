@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { clientChannelOptions, insecureCredentials, MemoryBus } from '@mailshield/common';
+import { ListBackupsRequest } from '@mailshield/proto/backup';
 import { Label, LearningClient } from '@mailshield/proto/learning';
 import type { Counter } from 'prom-client';
 import { ControlPlaneClients } from '../../cli/client.js';
@@ -55,16 +56,11 @@ function adminContract(name: string, overrides: OptionsFactory, skip: boolean): 
       });
       assert.equal(first.created, true);
       assert.equal(second.created, false);
-      const page = await clients.call(clients.backup, clients.backup.list, {
-        limit: 0,
-        pageToken: '',
-        status: '',
-        sender: '',
-        recipient: '',
-        subject: '',
-        storedAfter: undefined,
-        storedBefore: undefined,
-      });
+      const page = await clients.call(
+        clients.backup,
+        clients.backup.list,
+        ListBackupsRequest.fromPartial({}),
+      );
       assert.deepEqual(
         page.entries.map((entry) => [entry.id, entry.subject, entry.status]),
         [['dup-1', 'Quarterly report', 'infected']],
