@@ -57,6 +57,7 @@ export class FileAuditLog implements AuditLog {
     return this.mutex.run(() => this.append(`${line}\n`));
   }
 
+  // NOTE: every call reads the whole file, and the file is never rotated.
   async list(query: AuditQuery): Promise<AuditEntry[]> {
     const lines = (await this.readText()).split('\n');
     // The last element is '' after a complete line, or the cut-short line after a crash.

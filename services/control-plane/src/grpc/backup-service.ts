@@ -56,12 +56,9 @@ export function backupService(deps: BackupServiceDeps): UntypedServiceImplementa
     detail: (backup: StoredBackup) => string,
   ): Promise<StoredBackup> => {
     const backup = await store.get(request.id);
-    await deps.audit.record({
-      actor: actorOrUnknown(request.actor),
-      action,
-      target: request.id,
-      detail: detail(backup),
-    });
+    const actor = actorOrUnknown(request.actor);
+    await deps.audit.record({ actor, action, target: request.id, detail: detail(backup) });
+    logger.info({ event: action, mail_id: request.id, actor }, 'backed-up message read');
     return backup;
   };
 
