@@ -41,24 +41,3 @@ export function auditLimit(limit: number): number {
 export function actorOrUnknown(actor: string): string {
   return actor === '' ? 'unknown' : actor;
 }
-
-/** An audit log in memory, for tests that do not read the audit trail. */
-export class MemoryAuditLog implements AuditLog {
-  readonly entries: AuditEntry[] = [];
-
-  async open(): Promise<void> {}
-
-  async record(entry: Omit<AuditEntry, 'at'>): Promise<void> {
-    this.entries.push({ ...entry, at: new Date() });
-  }
-
-  async list(query: AuditQuery): Promise<AuditEntry[]> {
-    return this.entries
-      .filter((entry) => query.target === '' || entry.target === query.target)
-      .filter((entry) => query.actor === '' || entry.actor === query.actor)
-      .reverse()
-      .slice(0, auditLimit(query.limit));
-  }
-
-  async close(): Promise<void> {}
-}
