@@ -13,6 +13,11 @@ import { parseTimeOption } from './time-option.js';
 
 const idArgument = { name: 'ID', description: 'message id, as backup list shows it' };
 
+const readerOption = {
+  ...actorOption,
+  description: 'who reads the message, for the audit log (default user@host)',
+};
+
 export const backupCommands: Command[] = [
   {
     path: ['backup', 'list'],
@@ -70,7 +75,7 @@ export const backupCommands: Command[] = [
         type: 'boolean',
         description: 'print the original message bytes instead (like download -O -)',
       },
-      actor: actorOption,
+      actor: readerOption,
     },
     run: runBackupShow,
   },
@@ -86,7 +91,7 @@ export const backupCommands: Command[] = [
         description: 'file to write (default ID.eml in the current folder; - writes to stdout)',
       },
       force: { type: 'boolean', description: 'overwrite FILE when it exists' },
-      actor: actorOption,
+      actor: readerOption,
     },
     run: runBackupDownload,
   },
