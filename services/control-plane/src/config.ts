@@ -50,6 +50,23 @@ export interface ControlPlaneOptions extends CommonOptions {
   policyPollSeconds: number;
   /** The bus that releases are published on: Kafka when MAILSHIELD_KAFKA_BROKERS is set. */
   bus: BusOptions;
+  /** Limits of Backup that the control plane enforces on a timer. */
+  backupRetention: BackupRetentionOptions;
+}
+
+/** Backup retention settings; a limit of 0 is off. */
+export interface BackupRetentionOptions {
+  /** Copies older than this many days are removed (MAILSHIELD_BACKUP_MAX_AGE_DAYS). Default 30. */
+  maxAgeDays: number;
+  /**
+   * The oldest copies are removed while the original messages sum to more than this
+   * (MAILSHIELD_BACKUP_MAX_TOTAL_BYTES). Default 10 GiB.
+   */
+  maxTotalBytes: number;
+  /** The oldest copies are removed while there are more (MAILSHIELD_BACKUP_MAX_COUNT). Default 1000000. */
+  maxCount: number;
+  /** Seconds between two retention runs (MAILSHIELD_BACKUP_RETENTION_INTERVAL_SECONDS). Default 300. */
+  intervalSeconds: number;
 }
 
 const defaultComponents =
@@ -73,6 +90,7 @@ export function readControlPlaneOptions(env: NodeJS.ProcessEnv = process.env): C
     healthTimeoutSeconds: reader.number('MAILSHIELD_HEALTH_TIMEOUT_SECONDS', 2, 0.05),
     policyPollSeconds: reader.number('MAILSHIELD_POLICY_POLL_SECONDS', 5, 0.05),
     bus: { kind: 'journal', dir: '', segmentBytes: 0 },
+    backupRetention: readBackupRetention(reader),
   };
   options.bus = readBusOptions(reader, options.stateDir, options.instance);
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(options.databaseSchema)) {
@@ -88,6 +106,15 @@ export function readControlPlaneOptions(env: NodeJS.ProcessEnv = process.env): C
   }
   reader.done();
   return Object.freeze(options);
+}
+
+function readBackupRetention(reader: EnvReader): BackupRetentionOptions {
+  return {
+    maxAgeDays: reader.number('MAILSHIELD_BACKUP_MAX_AGE_DAYS', 30, 0),
+    maxTotalBytes: reader.integer('MAILSHIELD_BACKUP_MAX_TOTAL_BYTES', 10 * 1024 ** 3, 0),
+    maxCount: reader.integer('MAILSHIELD_BACKUP_MAX_COUNT', 1_000_000, 0),
+    intervalSeconds: reader.number('MAILSHIELD_BACKUP_RETENTION_INTERVAL_SECONDS', 300, 1),
+  };
 }
 
 /** Reads the Backup key from a file (such as a mounted Secret) or from the variable itself. */

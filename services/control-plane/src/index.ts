@@ -2,6 +2,7 @@ import { ConfigService } from '@mailshield/proto/config';
 import { BackupService } from '@mailshield/proto/backup';
 import { IntegrityService } from '@mailshield/proto/integrity';
 import { LearningService } from '@mailshield/proto/learning';
+import { AuditService } from '@mailshield/proto/audit';
 import {
   createMetricsRegistry,
   defaultPolicy,
@@ -22,6 +23,8 @@ import { IntegrityMonitor } from './integrity/monitor.js';
 import { createControlPlaneMetrics } from './metrics.js';
 import { createStores } from './stores.js';
 import { resolveBackupKey } from './backup/backup-key.js';
+import { auditService } from './grpc/audit-service.js';
+import { BackupRetention, retentionLimits } from './backup/retention.js';
 
 export type { ControlPlaneOptions, MonitoredComponent } from './config.js';
 export { readControlPlaneOptions } from './config.js';
@@ -32,6 +35,9 @@ export { FilePolicyStore } from './policy/file-policy-store.js';
 export { PgPolicyStore } from './policy/pg-policy-store.js';
 export { FileBackupStore } from './backup/file-backup-store.js';
 export { PgBackupStore } from './backup/pg-backup-store.js';
+export type { AuditEntry, AuditLog, AuditQuery } from './audit/audit-log.js';
+export { FileAuditLog } from './audit/file-audit-log.js';
+export { PgAuditLog } from './audit/pg-audit-log.js';
 export type { LearningStore, StoredModel } from './learning/learning-store.js';
 export { FileLearningStore } from './learning/file-learning-store.js';
 export { PgLearningStore } from './learning/pg-learning-store.js';
@@ -109,7 +115,11 @@ export async function startControlPlane(
       },
       {
         definition: LearningService,
-        implementation: learningService(stores.learning, logger, metrics),
+        implementation: learningService(stores.learning, logger, metrics, stores.audit),
+      },
+      {
+        definition: AuditService,
+        implementation: auditService(stores.audit, logger, metrics),
       },
     ],
     logger,
@@ -119,6 +129,14 @@ export async function startControlPlane(
       ? undefined
       : await startMetricsServer(registry, options.bindHost, options.metricsPort, logger);
   monitor.start();
+  const retention = new BackupRetention({
+    store: stores.backup,
+    limits: retentionLimits(options.backupRetention),
+    intervalSeconds: options.backupRetention.intervalSeconds,
+    metrics,
+    logger,
+  });
+  retention.start();
   const poller = setInterval(() => {
     broadcaster.refresh().catch((err: unknown) => {
       logger.warn(
@@ -132,6 +150,7 @@ export async function startControlPlane(
     'mailshield.v1.Backup',
     'mailshield.v1.Integrity',
     'mailshield.v1.Learning',
+    'mailshield.v1.Audit',
   ]);
   logger.info(
     {
@@ -157,10 +176,12 @@ export async function startControlPlane(
         'mailshield.v1.Backup',
         'mailshield.v1.Integrity',
         'mailshield.v1.Learning',
+        'mailshield.v1.Audit',
       ]);
       broadcaster.closeAll();
       await grpc.stop();
       await monitor.stop();
+      await retention.stop();
       await new Promise<void>((resolve) =>
         metricsServer === undefined ? resolve() : metricsServer.server.close(() => resolve()),
       );

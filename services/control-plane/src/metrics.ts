@@ -9,6 +9,11 @@ export interface ControlPlaneMetrics {
   policyVersion: Gauge;
   policyWatchers: Gauge;
   grpcErrors: Counter<'method' | 'code'>;
+  backupDeleted: Counter;
+  backupPurged: Counter<'reason'>;
+  backupPurgedBytes: Counter<'reason'>;
+  backupMessages: Gauge;
+  backupBytes: Gauge;
 }
 
 export function createControlPlaneMetrics(registry: Registry): ControlPlaneMetrics {
@@ -51,6 +56,33 @@ export function createControlPlaneMetrics(registry: Registry): ControlPlaneMetri
       name: 'mailshield_control_plane_grpc_errors_total',
       help: 'gRPC calls that failed, by method and status code name.',
       labelNames: ['method', 'code'],
+      registers,
+    }),
+    backupDeleted: new Counter({
+      name: 'mailshield_control_plane_backup_deleted_total',
+      help: 'Messages deleted from Backup by an administrator.',
+      registers,
+    }),
+    backupPurged: new Counter({
+      name: 'mailshield_control_plane_backup_purged_total',
+      help: 'Messages removed from Backup by retention, by the limit that removed them: age, size or count.',
+      labelNames: ['reason'],
+      registers,
+    }),
+    backupPurgedBytes: new Counter({
+      name: 'mailshield_control_plane_backup_purged_bytes_total',
+      help: 'Original size of the messages removed from Backup by retention, by the limit that removed them.',
+      labelNames: ['reason'],
+      registers,
+    }),
+    backupMessages: new Gauge({
+      name: 'mailshield_control_plane_backup_messages',
+      help: 'Messages in Backup, as of the last retention run.',
+      registers,
+    }),
+    backupBytes: new Gauge({
+      name: 'mailshield_control_plane_backup_bytes',
+      help: 'Original size of the messages in Backup, as of the last retention run.',
       registers,
     }),
   };

@@ -10,7 +10,9 @@ import type { PolicyStore } from './policy/policy-store.js';
 import { PgBackupStore } from './backup/pg-backup-store.js';
 import { openDatabase } from './storage/postgres.js';
 import type { BackupKey } from './backup/body-codec.js';
-import { MemoryAuditLog, type AuditLog } from './audit/audit-log.js';
+import type { AuditLog } from './audit/audit-log.js';
+import { FileAuditLog } from './audit/file-audit-log.js';
+import { PgAuditLog } from './audit/pg-audit-log.js';
 
 export interface Stores {
   policy: PolicyStore;
@@ -39,7 +41,7 @@ export function createStores(options: {
       policy: new PgPolicyStore(db),
       backup: new PgBackupStore(db, options.backupKey),
       learning: new PgLearningStore(db),
-      audit: new MemoryAuditLog(),
+      audit: new PgAuditLog(db),
       kind: 'postgres',
       close: () => db.pool.end(),
     };
@@ -49,7 +51,7 @@ export function createStores(options: {
     policy: new FilePolicyStore(join(root, 'policy')),
     backup: new FileBackupStore(join(root, 'backups'), options.backupKey),
     learning: new FileLearningStore(join(root, 'learning')),
-    audit: new MemoryAuditLog(),
+    audit: new FileAuditLog(join(root, 'audit', 'audit.jsonl')),
     kind: 'files',
     close: async () => undefined,
   };

@@ -12,7 +12,7 @@ export interface AuditEntry {
 }
 
 export interface AuditQuery {
-  /** At most this many entries, newest first. */
+  /** At most this many entries, newest first; see `auditLimit`. */
   limit: number;
   /** Only entries for this target, when not ''. */
   target: string;
@@ -29,23 +29,15 @@ export interface AuditLog {
   close(): Promise<void>;
 }
 
-/** An audit log in memory, for tests that do not read the audit trail. */
-export class MemoryAuditLog implements AuditLog {
-  readonly entries: AuditEntry[] = [];
+export const defaultAuditLimit = 50;
+export const maxAuditLimit = 1000;
 
-  async open(): Promise<void> {}
+/** Clamps a requested number of entries: 0 or less means the default. */
+export function auditLimit(limit: number): number {
+  return limit <= 0 ? defaultAuditLimit : Math.min(limit, maxAuditLimit);
+}
 
-  async record(entry: Omit<AuditEntry, 'at'>): Promise<void> {
-    this.entries.push({ ...entry, at: new Date() });
-  }
-
-  async list(query: AuditQuery): Promise<AuditEntry[]> {
-    return this.entries
-      .filter((entry) => query.target === '' || entry.target === query.target)
-      .filter((entry) => query.actor === '' || entry.actor === query.actor)
-      .reverse()
-      .slice(0, query.limit);
-  }
-
-  async close(): Promise<void> {}
+/** Returns the actor to record: 'unknown' for a request that named none. */
+export function actorOrUnknown(actor: string): string {
+  return actor === '' ? 'unknown' : actor;
 }

@@ -15,7 +15,7 @@ import {
   testBackupKey,
   uniqueSchema,
 } from '../testing/support.js';
-import { summarize, type BackupStore } from './backup-store.js';
+import { backupQuery, summarize, type BackupStore } from './backup-store.js';
 import { BackupKey } from './body-codec.js';
 import { FileBackupStore } from './file-backup-store.js';
 import { PgBackupStore } from './pg-backup-store.js';
@@ -79,7 +79,7 @@ function atRestContract(name: string, harness: (t: Ctx) => Promise<Harness>, ski
       assert.deepEqual(MessageRecord.toJSON(backup.record), MessageRecord.toJSON(record));
       assert.equal(backup.outcome.action, 'hold');
       assert.deepEqual(
-        (await store.list(0, '', '')).entries.map((entry) => entry.id),
+        (await store.list(backupQuery())).entries.map((entry) => entry.id),
         ['m-old'],
       );
     });

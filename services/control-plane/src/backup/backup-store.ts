@@ -1,7 +1,8 @@
-import { getHeader, sanitizeHeaderValue } from '@mailshield/common';
+import { createHash } from 'node:crypto';
+import { getHeader, InvalidArgumentError, sanitizeHeaderValue } from '@mailshield/common';
 import type { BackupSummary } from '@mailshield/proto/backup';
 import type { MessageRecord, StageOutcome } from '@mailshield/proto/message';
-import { backupInvalid, pageTokenInvalid } from '../errors.js';
+import { backupInvalid, ErrorCodes, pageTokenInvalid } from '../errors.js';
 
 /** One backed-up message with everything needed to show or release it. */
 export interface StoredBackup {
@@ -10,6 +11,67 @@ export interface StoredBackup {
   record: MessageRecord;
   /** The outcome of the stage that caused the backup. */
   outcome: StageOutcome;
+}
+
+/** Filters and paging of `BackupStore.list`; an empty text or undefined time filters nothing. */
+export interface BackupQuery {
+  /** At most this many entries; 0 means the default. */
+  limit: number;
+  /** Token from a previous page of the same query, or ''. */
+  pageToken: string;
+  /** Exact status, such as infected. */
+  status: string;
+  /** Text the envelope sender contains, ignoring case. */
+  sender: string;
+  /** Text one of the envelope recipients contains, ignoring case. */
+  recipient: string;
+  /** Text the subject contains, ignoring case. */
+  subject: string;
+  /** Stored at or after this time. */
+  storedAfter: Date | undefined;
+  /** Stored before this time. */
+  storedBefore: Date | undefined;
+}
+
+/** Builds a query with every filter unset and the default page size, changed by `overrides`. */
+export function backupQuery(overrides: Partial<BackupQuery> = {}): BackupQuery {
+  return {
+    limit: 0,
+    pageToken: '',
+    status: '',
+    sender: '',
+    recipient: '',
+    subject: '',
+    storedAfter: undefined,
+    storedBefore: undefined,
+    ...overrides,
+  };
+}
+
+/** Message count and total size of the original messages, as retention measures them. */
+export interface BackupStats {
+  count: number;
+  bytes: number;
+}
+
+/** The retention limit that removed a copy. */
+export type PurgeReason = 'age' | 'size' | 'count';
+
+/** Limits that retention enforces; 0 turns a limit off. */
+export interface RetentionLimits {
+  /** Copies stored longer ago than this are removed. */
+  maxAgeMs: number;
+  /** The oldest copies are removed while the sum of message sizes is above this. */
+  maxTotalBytes: number;
+  /** The oldest copies are removed while there are more than this. */
+  maxCount: number;
+}
+
+/** One copy removed by retention. */
+export interface PurgedBackup {
+  id: string;
+  sizeBytes: number;
+  reason: PurgeReason;
 }
 
 export interface BackupPage {
@@ -21,8 +83,8 @@ export interface BackupPage {
 /**
  * Message copies that a stage stores before it deletes, rejects or holds a message, keyed by
  * message id. Both stores seal the record and outcome with body-codec.ts (Brotli, then
- * AES-256-GCM), but the summary that `list` shows stays in clear. NOTE: nothing purges old
- * copies yet.
+ * AES-256-GCM), but the summary that `list` shows stays in clear. Sizes are those of the
+ * original messages, not of the smaller sealed bodies.
  */
 export interface BackupStore {
   /** Creates the storage when missing. */
@@ -32,12 +94,27 @@ export interface BackupStore {
    * it; the first copy is kept otherwise.
    */
   store(record: MessageRecord, outcome: StageOutcome): Promise<boolean>;
-  /** Newest first; `status` filters when not ''. Throws InvalidArgumentError on a bad token. */
-  list(limit: number, pageToken: string, status: string): Promise<BackupPage>;
+  /**
+   * Lists summaries newest first (stored_at, then id, descending) that match every filter.
+   * Throws InvalidArgumentError on a bad token or a token from a query with other filters.
+   */
+  list(query: BackupQuery): Promise<BackupPage>;
   /** Throws NotFoundError for an unknown id. */
   get(id: string): Promise<StoredBackup>;
   /** Records a release; a second release is recorded too. Throws NotFoundError for an unknown id. */
   markReleased(id: string, at: Date, actor: string, recipients?: string[]): Promise<void>;
+  /**
+   * Removes a copy and its release records. Returns its summary; throws NotFoundError for
+   * an unknown id.
+   */
+  delete(id: string): Promise<BackupSummary>;
+  /** Counts the copies and sums their message sizes. */
+  stats(): Promise<BackupStats>;
+  /**
+   * Removes copies over `limits`, oldest first: by age, then by count, then by total size.
+   * Each copy is reported once even when several replicas purge the same store.
+   */
+  purge(limits: RetentionLimits, now: Date): Promise<PurgedBackup[]>;
   close(): Promise<void>;
 }
 
@@ -96,21 +173,101 @@ export interface PageCursor {
   id: string;
 }
 
-export function encodePageToken(cursor: PageCursor): string {
-  return Buffer.from(JSON.stringify([cursor.storedAtMs, cursor.id])).toString('base64url');
+/**
+ * Encodes the position after `cursor` together with a hash of the query's filters, so a token
+ * cannot be replayed with other filters and skip entries without an error.
+ */
+export function encodePageToken(cursor: PageCursor, query?: BackupQuery): string {
+  const position: unknown[] = [cursor.storedAtMs, cursor.id];
+  if (query !== undefined) position.push(filterHash(query));
+  return Buffer.from(JSON.stringify(position)).toString('base64url');
 }
 
-export function decodePageToken(token: string): PageCursor | undefined {
+/**
+ * Decodes a token of `encodePageToken`. A token without a filter hash, as written before
+ * filters existed, is accepted for any query.
+ */
+export function decodePageToken(token: string, query?: BackupQuery): PageCursor | undefined {
   if (token === '') return undefined;
+  let value: unknown;
   try {
-    const value: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && Number.isSafeInteger(value[0]) && typeof value[1] === 'string') {
-      return { storedAtMs: value[0] as number, id: value[1] };
-    }
+    value = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
   } catch {
-    // Fall through to the error below.
+    throw pageTokenInvalid();
   }
-  throw pageTokenInvalid();
+  if (!Array.isArray(value) || !Number.isSafeInteger(value[0]) || typeof value[1] !== 'string')
+    throw pageTokenInvalid();
+  if (value.length > 2 && query !== undefined && value[2] !== filterHash(query)) {
+    throw new InvalidArgumentError(
+      ErrorCodes.pageTokenInvalid,
+      'page_token belongs to a list with other filters: repeat the filters of the first page',
+      ['page_token: made for other filters'],
+    );
+  }
+  return { storedAtMs: value[0] as number, id: value[1] };
+}
+
+function filterHash(query: BackupQuery): string {
+  const filters = [
+    query.status,
+    query.sender,
+    query.recipient,
+    query.subject,
+    query.storedAfter?.getTime() ?? null,
+    query.storedBefore?.getTime() ?? null,
+  ];
+  return createHash('sha256').update(JSON.stringify(filters)).digest('base64url').slice(0, 12);
+}
+
+/** Builds the page of `query` from up to `size + 1` matching entries, newest first. */
+export function pageOf(matching: BackupSummary[], size: number, query: BackupQuery): BackupPage {
+  const entries = matching.slice(0, size);
+  const last = entries.at(-1);
+  const hasMore = matching.length > size && last !== undefined;
+  return {
+    entries,
+    nextPageToken: hasMore
+      ? encodePageToken({ storedAtMs: last.storedAt!.getTime(), id: last.id }, query)
+      : '',
+  };
+}
+
+const maxFilterLength = 998;
+
+/** Checks the filters of `query`; throws InvalidArgumentError listing every problem. */
+export function checkBackupQuery(query: BackupQuery): void {
+  const errors: string[] = [];
+  for (const field of ['status', 'sender', 'recipient', 'subject'] as const) {
+    if (query[field].length > maxFilterLength)
+      errors.push(`${field}: longer than ${maxFilterLength} characters`);
+  }
+  if (
+    query.storedAfter !== undefined &&
+    query.storedBefore !== undefined &&
+    query.storedAfter.getTime() >= query.storedBefore.getTime()
+  )
+    errors.push('stored_after: must be earlier than stored_before');
+  if (errors.length > 0) throw backupInvalid(errors);
+}
+
+/** True when `summary` matches every filter of `query`; the file store filters with it. */
+export function matchesQuery(summary: BackupSummary, query: BackupQuery): boolean {
+  const storedAtMs = summary.storedAt?.getTime() ?? 0;
+  if (query.status !== '' && summary.status !== query.status) return false;
+  if (query.sender !== '' && !containsIgnoringCase(summary.mailFrom, query.sender)) return false;
+  if (
+    query.recipient !== '' &&
+    !summary.rcptTo.some((address) => containsIgnoringCase(address, query.recipient))
+  )
+    return false;
+  if (query.subject !== '' && !containsIgnoringCase(summary.subject, query.subject)) return false;
+  if (query.storedAfter !== undefined && storedAtMs < query.storedAfter.getTime()) return false;
+  if (query.storedBefore !== undefined && storedAtMs >= query.storedBefore.getTime()) return false;
+  return true;
+}
+
+function containsIgnoringCase(text: string, part: string): boolean {
+  return text.toLowerCase().includes(part.toLowerCase());
 }
 
 /** True when `summary` comes after `cursor` in the newest-first order. */

@@ -1,5 +1,5 @@
-import { mkdir, readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { createDirectoryAtomic, writeFileAtomic } from '@mailshield/common';
 import { BackupSummary } from '@mailshield/proto/backup';
 import type { MessageRecord, StageOutcome } from '@mailshield/proto/message';
@@ -7,18 +7,28 @@ import { backupNotFound, BackupUnreadableError, StoreCorruptError } from '../err
 import { Mutex } from '../storage/mutex.js';
 import {
   checkBackupInput,
+  checkBackupQuery,
   compareNewestFirst,
   decodePageToken,
-  encodePageToken,
   isAfterCursor,
+  matchesQuery,
   pageLimit,
+  pageOf,
   summarize,
   type BackupPage,
+  type BackupQuery,
+  type BackupStats,
   type BackupStore,
+  type PurgeReason,
+  type PurgedBackup,
+  type RetentionLimits,
   type StoredBackup,
 } from './backup-store.js';
 import type { BackupKey } from './body-codec.js';
 import { openOutcome, openRecord, sealOutcome, sealRecord } from './sealed-backup.js';
+
+/** Name prefix of a folder being removed. */
+const deletedPrefix = '.deleted-';
 
 interface Release {
   at: string;
@@ -45,6 +55,8 @@ export class FileBackupStore implements BackupStore {
   async open(): Promise<void> {
     await mkdir(this.directory, { recursive: true });
     for (const name of await readdir(this.directory)) {
+      if (name.startsWith(deletedPrefix))
+        await rm(join(this.directory, name), { recursive: true, force: true });
       if (name.startsWith('.')) continue;
       const summary = await this.readSummary(join(this.directory, name));
       this.index.set(summary.id, summary);
@@ -64,22 +76,15 @@ export class FileBackupStore implements BackupStore {
     return isCreated;
   }
 
-  async list(limit: number, pageToken: string, status: string): Promise<BackupPage> {
-    const size = pageLimit(limit);
-    const cursor = decodePageToken(pageToken);
+  async list(query: BackupQuery): Promise<BackupPage> {
+    checkBackupQuery(query);
+    const size = pageLimit(query.limit);
+    const cursor = decodePageToken(query.pageToken, query);
     const matching = [...this.index.values()]
-      .filter((summary) => status === '' || summary.status === status)
+      .filter((summary) => matchesQuery(summary, query))
       .filter((summary) => cursor === undefined || isAfterCursor(summary, cursor))
       .sort(compareNewestFirst);
-    const entries = matching.slice(0, size);
-    const last = entries.at(-1);
-    const hasMore = matching.length > size && last !== undefined;
-    return {
-      entries,
-      nextPageToken: hasMore
-        ? encodePageToken({ storedAtMs: last.storedAt!.getTime(), id: last.id })
-        : '',
-    };
+    return pageOf(matching, size, query);
   }
 
   async get(id: string): Promise<StoredBackup> {
@@ -113,7 +118,59 @@ export class FileBackupStore implements BackupStore {
     });
   }
 
+  delete(id: string): Promise<BackupSummary> {
+    return this.mutex.run(async () => {
+      const summary = this.index.get(id);
+      if (summary === undefined) throw backupNotFound(id);
+      await this.removeFolder(id);
+      return summary;
+    });
+  }
+
+  async stats(): Promise<BackupStats> {
+    let bytes = 0;
+    for (const summary of this.index.values()) bytes += summary.sizeBytes;
+    return { count: this.index.size, bytes };
+  }
+
+  purge(limits: RetentionLimits, now: Date): Promise<PurgedBackup[]> {
+    return this.mutex.run(async () => {
+      const oldestFirst = [...this.index.values()].sort(compareNewestFirst).reverse();
+      const stats = await this.stats();
+      const purged: PurgedBackup[] = [];
+      const remove = async (summary: BackupSummary, reason: PurgeReason) => {
+        await this.removeFolder(summary.id);
+        purged.push({ id: summary.id, sizeBytes: summary.sizeBytes, reason });
+        stats.count -= 1;
+        stats.bytes -= summary.sizeBytes;
+      };
+      const cutoffMs = now.getTime() - limits.maxAgeMs;
+      for (const summary of oldestFirst) {
+        if (limits.maxAgeMs > 0 && (summary.storedAt?.getTime() ?? 0) < cutoffMs)
+          await remove(summary, 'age');
+        else if (limits.maxCount > 0 && stats.count > limits.maxCount)
+          await remove(summary, 'count');
+        else if (limits.maxTotalBytes > 0 && stats.bytes > limits.maxTotalBytes)
+          await remove(summary, 'size');
+        else break;
+      }
+      return purged;
+    });
+  }
+
   async close(): Promise<void> {}
+
+  /**
+   * Renames the folder to a dot name before removing it, so a crash in the middle leaves
+   * nothing that `open` would read as a backup. `open` removes such leftovers.
+   */
+  private async removeFolder(id: string): Promise<void> {
+    const folder = this.folderOf(id);
+    const doomed = join(this.directory, `${deletedPrefix}${basename(folder)}`);
+    await rename(folder, doomed);
+    this.index.delete(id);
+    await rm(doomed, { recursive: true, force: true });
+  }
 
   private folderOf(id: string): string {
     return join(this.directory, Buffer.from(id).toString('base64url'));

@@ -1,15 +1,22 @@
+import type pg from 'pg';
 import type { MessageRecord, StageOutcome } from '@mailshield/proto/message';
 import type { BackupSummary } from '@mailshield/proto/backup';
 import { backupNotFound } from '../errors.js';
 import { inLockedTransaction, migrate, type Database } from '../storage/postgres.js';
 import {
   checkBackupInput,
+  checkBackupQuery,
   decodePageToken,
-  encodePageToken,
   pageLimit,
+  pageOf,
   summarize,
   type BackupPage,
+  type BackupQuery,
+  type BackupStats,
   type BackupStore,
+  type PurgeReason,
+  type PurgedBackup,
+  type RetentionLimits,
   type StoredBackup,
 } from './backup-store.js';
 import type { BackupKey } from './body-codec.js';
@@ -70,35 +77,44 @@ export class PgBackupStore implements BackupStore {
     return result.rowCount === 1;
   }
 
-  async list(limit: number, pageToken: string, status: string): Promise<BackupPage> {
-    const size = pageLimit(limit);
-    const cursor = decodePageToken(pageToken);
+  async list(query: BackupQuery): Promise<BackupPage> {
+    checkBackupQuery(query);
+    const size = pageLimit(query.limit);
+    const cursor = decodePageToken(query.pageToken, query);
     const conditions: string[] = [];
     const values: unknown[] = [];
-    if (status !== '') {
-      values.push(status);
-      conditions.push(`status = $${values.length}`);
+    const parameter = (value: unknown): string => {
+      values.push(value);
+      return `$${values.length}`;
+    };
+    if (query.status !== '') conditions.push(`status = ${parameter(query.status)}`);
+    // strpos on lower() matches a plain substring, so % and _ in the filter need no escaping.
+    // NOTE: no index serves substring filters, so they scan every row in the time range.
+    if (query.sender !== '')
+      conditions.push(`strpos(lower(mail_from), lower(${parameter(query.sender)})) > 0`);
+    if (query.recipient !== '') {
+      conditions.push(
+        `EXISTS (SELECT 1 FROM unnest(rcpt_to) AS rcpt
+                 WHERE strpos(lower(rcpt), lower(${parameter(query.recipient)})) > 0)`,
+      );
     }
+    if (query.subject !== '')
+      conditions.push(`strpos(lower(subject), lower(${parameter(query.subject)})) > 0`);
+    if (query.storedAfter !== undefined)
+      conditions.push(`stored_at >= ${parameter(query.storedAfter)}`);
+    if (query.storedBefore !== undefined)
+      conditions.push(`stored_at < ${parameter(query.storedBefore)}`);
     if (cursor !== undefined) {
-      values.push(new Date(cursor.storedAtMs), cursor.id);
-      conditions.push(`(stored_at, id) < ($${values.length - 1}, $${values.length})`);
+      const storedAt = parameter(new Date(cursor.storedAtMs));
+      conditions.push(`(stored_at, id) < (${storedAt}, ${parameter(cursor.id)})`);
     }
-    values.push(size + 1);
     const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
     const result = await this.db.pool.query<SummaryRow>(
       `SELECT ${summaryColumns} FROM ${this.db.schema}.backups ${where}
-       ORDER BY stored_at DESC, id DESC LIMIT $${values.length}`,
+       ORDER BY stored_at DESC, id DESC LIMIT ${parameter(size + 1)}`,
       values,
     );
-    const entries = result.rows.slice(0, size).map(toSummary);
-    const last = entries.at(-1);
-    const hasMore = result.rows.length > size && last !== undefined;
-    return {
-      entries,
-      nextPageToken: hasMore
-        ? encodePageToken({ storedAtMs: last.storedAt!.getTime(), id: last.id })
-        : '',
-    };
+    return pageOf(result.rows.map(toSummary), size, query);
   }
 
   async get(id: string): Promise<StoredBackup> {
@@ -135,6 +151,85 @@ export class PgBackupStore implements BackupStore {
         [id, at, actor, recipients],
       );
     });
+  }
+
+  async delete(id: string): Promise<BackupSummary> {
+    const deleted = await inLockedTransaction(this.db, `release:${id}`, (client) =>
+      this.deleteRows(client, [id]),
+    );
+    const summary = deleted[0];
+    if (summary === undefined) throw backupNotFound(id);
+    return summary;
+  }
+
+  async stats(): Promise<BackupStats> {
+    const result = await this.db.pool.query<{ count: string; bytes: string }>(
+      `SELECT count(*) AS count, coalesce(sum(size_bytes), 0) AS bytes FROM ${this.db.schema}.backups`,
+    );
+    const row = result.rows[0]!;
+    return { count: Number(row.count), bytes: Number(row.bytes) };
+  }
+
+  /**
+   * Purges in one transaction under a lock that replicas take in turn. Rows are removed with
+   * DELETE ... RETURNING, so a row that an admin deleted meanwhile is not reported again.
+   * NOTE: a large backlog, such as after lowering a limit, is removed in one transaction.
+   */
+  async purge(limits: RetentionLimits, now: Date): Promise<PurgedBackup[]> {
+    return inLockedTransaction(this.db, 'backup-retention', async (client) => {
+      const purged: PurgedBackup[] = [];
+      const s = this.db.schema;
+      const remove = async (reason: PurgeReason, selectIds: string, values: unknown[]) => {
+        const ids = (await client.query<{ id: string }>(selectIds, values)).rows.map(
+          (row) => row.id,
+        );
+        for (const summary of await this.deleteRows(client, ids))
+          purged.push({ id: summary.id, sizeBytes: summary.sizeBytes, reason });
+      };
+      if (limits.maxAgeMs > 0) {
+        await remove('age', `SELECT id FROM ${s}.backups WHERE stored_at < $1`, [
+          new Date(now.getTime() - limits.maxAgeMs),
+        ]);
+      }
+      if (limits.maxCount > 0) {
+        await remove(
+          'count',
+          `SELECT id FROM ${s}.backups ORDER BY stored_at ASC, id ASC
+           LIMIT greatest((SELECT count(*) FROM ${s}.backups) - $1, 0)`,
+          [limits.maxCount],
+        );
+      }
+      if (limits.maxTotalBytes > 0) {
+        // The oldest rows whose sizes, summed oldest first, reach the excess over the limit.
+        await remove(
+          'size',
+          `WITH sized AS (
+             SELECT id, sum(size_bytes) OVER (ORDER BY stored_at ASC, id ASC) - size_bytes AS before
+             FROM ${s}.backups)
+           SELECT id FROM sized
+           WHERE before < (SELECT coalesce(sum(size_bytes), 0) FROM ${s}.backups) - $1`,
+          [limits.maxTotalBytes],
+        );
+      }
+      return purged;
+    });
+  }
+
+  private async deleteRows(client: pg.PoolClient, ids: string[]): Promise<BackupSummary[]> {
+    if (ids.length === 0) return [];
+    // Locking the rows first makes a concurrent release either finish before the delete, so its
+    // release row is seen and removed, or wait and then find nothing to release.
+    await client.query(`SELECT id FROM ${this.db.schema}.backups WHERE id = ANY($1) FOR UPDATE`, [
+      ids,
+    ]);
+    await client.query(`DELETE FROM ${this.db.schema}.backup_releases WHERE backup_id = ANY($1)`, [
+      ids,
+    ]);
+    const result = await client.query<SummaryRow>(
+      `DELETE FROM ${this.db.schema}.backups WHERE id = ANY($1) RETURNING ${summaryColumns}`,
+      [ids],
+    );
+    return result.rows.map(toSummary);
   }
 
   /** The pool belongs to whoever opened the database, so it stays open. */

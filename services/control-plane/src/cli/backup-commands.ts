@@ -1,5 +1,6 @@
-import { BackupEntry, BackupSummary } from '@mailshield/proto/backup';
-import { stageToJSON } from '@mailshield/proto/message';
+import { writeFile } from 'node:fs/promises';
+import { BackupSummary, BackupView, type ListBackupsRequest } from '@mailshield/proto/backup';
+import { stageToJSON, type StageOutcome } from '@mailshield/proto/message';
 import {
   actorOf,
   actorOption,
@@ -8,38 +9,103 @@ import {
   type CommandContext,
 } from './command-context.js';
 import { formatKeyValues, formatTable, formatTime, truncate } from './format.js';
+import { parseTimeOption } from './time-option.js';
+
+const idArgument = { name: 'ID', description: 'message id, as backup list shows it' };
+
+const readerOption = {
+  ...actorOption,
+  description: 'who reads the message, for the audit log (default user@host)',
+};
 
 export const backupCommands: Command[] = [
   {
     path: ['backup', 'list'],
-    summary: 'List backed-up messages, newest first.',
+    summary:
+      'List backed-up messages, newest first. Text filters match a part of the value, ignoring case.',
     positionals: [],
     options: {
       status: {
         type: 'string',
         valueName: 'STATUS',
-        description: 'only entries with this status, such as infected or spam',
+        description: 'only entries with exactly this status, such as infected or spam',
+      },
+      sender: {
+        type: 'string',
+        valueName: 'TEXT',
+        description: 'only entries whose envelope sender contains TEXT',
+      },
+      recipient: {
+        type: 'string',
+        valueName: 'TEXT',
+        description: 'only entries with an envelope recipient that contains TEXT',
+      },
+      subject: {
+        type: 'string',
+        valueName: 'TEXT',
+        description: 'only entries whose subject contains TEXT',
+      },
+      since: {
+        type: 'string',
+        valueName: 'TIME',
+        description:
+          'only entries stored at or after TIME: ISO 8601, or a span back such as 24h or 7d',
+      },
+      until: {
+        type: 'string',
+        valueName: 'TIME',
+        description: 'only entries stored before TIME, in the same forms as --since',
       },
       limit: { type: 'string', valueName: 'N', description: 'at most N entries (default 50)' },
       'page-token': {
         type: 'string',
         valueName: 'TOKEN',
-        description: 'continue after a previous page',
+        description: 'continue after a previous page; repeat the same filters',
       },
     },
     run: runBackupList,
   },
   {
     path: ['backup', 'show'],
-    summary: 'Show one backed-up message.',
-    positionals: [{ name: 'ID', description: 'message id' }],
-    options: { raw: { type: 'boolean', description: 'print the original message bytes only' } },
+    summary:
+      'Show one backed-up message safely: headers, stage outcomes, attachments and a text preview.',
+    positionals: [idArgument],
+    options: {
+      raw: {
+        type: 'boolean',
+        description: 'print the original message bytes instead (like download -O -)',
+      },
+      actor: readerOption,
+    },
     run: runBackupShow,
+  },
+  {
+    path: ['backup', 'download'],
+    summary: 'Save the original message as an .eml file.',
+    positionals: [idArgument],
+    options: {
+      'output-file': {
+        type: 'string',
+        short: 'O',
+        valueName: 'FILE',
+        description: 'file to write (default ID.eml in the current folder; - writes to stdout)',
+      },
+      force: { type: 'boolean', description: 'overwrite FILE when it exists' },
+      actor: readerOption,
+    },
+    run: runBackupDownload,
+  },
+  {
+    path: ['backup', 'delete'],
+    summary: 'Remove a backed-up message for good.',
+    positionals: [idArgument],
+    options: { actor: actorOption },
+    run: runBackupDelete,
   },
   {
     path: ['backup', 'release'],
     summary: 'Send a backed-up message on to delivery.',
-    positionals: [{ name: 'ID', description: 'message id' }],
+    positionals: [idArgument],
     options: {
       to: {
         type: 'string',
@@ -56,12 +122,23 @@ export const backupCommands: Command[] = [
   },
 ];
 
+function stringOption(values: CommandContext['values'], name: string): string {
+  const value = values[name];
+  return typeof value === 'string' ? value : '';
+}
+
 async function runBackupList(context: CommandContext): Promise<void> {
   const { clients, values } = context;
-  const request = {
-    limit: parseCount(values['limit'], '--limit', 'backup list') ?? 0,
-    pageToken: typeof values['page-token'] === 'string' ? values['page-token'] : '',
-    status: typeof values['status'] === 'string' ? values['status'] : '',
+  const command = 'backup list';
+  const request: ListBackupsRequest = {
+    limit: parseCount(values['limit'], '--limit', command) ?? 0,
+    pageToken: stringOption(values, 'page-token'),
+    status: stringOption(values, 'status'),
+    sender: stringOption(values, 'sender'),
+    recipient: stringOption(values, 'recipient'),
+    subject: stringOption(values, 'subject'),
+    storedAfter: parseTimeOption(values['since'], '--since', command),
+    storedBefore: parseTimeOption(values['until'], '--until', command),
   };
   const page = await clients.call(clients.backup, clients.backup.list, request);
   if (context.isJson) {
@@ -87,20 +164,67 @@ async function runBackupList(context: CommandContext): Promise<void> {
     ),
   );
   if (page.nextPageToken !== '')
-    context.print(`\nmore: mailshieldctl backup list --page-token ${page.nextPageToken}`);
+    context.print(`\nmore: mailshieldctl backup list ${nextPageArgs(request, page.nextPageToken)}`);
+}
+
+/**
+ * Options that fetch the next page: the same filters, with relative times given as the
+ * absolute times of this page, because the token only fits the filters it was made for.
+ */
+function nextPageArgs(request: ListBackupsRequest, token: string): string {
+  const args: string[] = [];
+  const add = (option: string, value: string) => {
+    if (value !== '') args.push(option, shellQuote(value));
+  };
+  add('--status', request.status);
+  add('--sender', request.sender);
+  add('--recipient', request.recipient);
+  add('--subject', request.subject);
+  add('--since', request.storedAfter?.toISOString() ?? '');
+  add('--until', request.storedBefore?.toISOString() ?? '');
+  add('--limit', request.limit === 0 ? '' : String(request.limit));
+  add('--page-token', token);
+  return args.join(' ');
+}
+
+function shellQuote(value: string): string {
+  return /^[\w@.:+,=/-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
 async function runBackupShow(context: CommandContext): Promise<void> {
-  const { clients } = context;
-  const entry = await clients.call(clients.backup, clients.backup.get, {
+  if (context.values['raw'] === true) return downloadTo(context, '-');
+  const { clients, values } = context;
+  const view = await clients.call(clients.backup, clients.backup.show, {
     id: context.positionals[0]!,
+    actor: actorOf(values),
   });
-  if (context.values['raw'] === true) return context.write(entry.record?.raw ?? Buffer.alloc(0));
-  if (context.isJson) return context.print(JSON.stringify(BackupEntry.toJSON(entry), null, 2));
-  context.print(formatKeyValues(BackupSummary.toJSON(entry.summary!)));
-  // The outcome that caused the backup comes last: it says why the message was removed.
-  const acting = entry.outcome === undefined ? [] : [entry.outcome];
-  const outcomes = [...(entry.record?.outcomes ?? []), ...acting].map((outcome) => [
+  if (context.isJson) return context.print(JSON.stringify(BackupView.toJSON(view), null, 2));
+  context.print(formatKeyValues(BackupSummary.toJSON(view.summary!)));
+  context.print(
+    `\n${formatTable(
+      ['HEADER', 'VALUE'],
+      view.headers.map((h) => [h.name, h.value]),
+    )}`,
+  );
+  context.print(`\n${formatOutcomes(view.outcomes)}`);
+  if (view.attachments.length > 0) {
+    const rows = view.attachments.map((attachment) => [
+      attachment.fileName || '-',
+      attachment.declaredType || '-',
+      attachment.detectedType || '-',
+      String(attachment.sizeBytes),
+    ]);
+    context.print(`\n${formatTable(['ATTACHMENT', 'DECLARED', 'DETECTED', 'BYTES'], rows)}`);
+  }
+  for (const problem of view.problems) context.print(`\nproblem: ${problem}`);
+  const source = view.previewSource === '' ? 'no text part' : view.previewSource;
+  const cut = view.previewTruncated ? ', cut short' : '';
+  context.print(`\npreview (${source}${cut}):\n${view.preview}`);
+}
+
+/** Renders outcomes in order; the last one is the outcome that caused the backup. */
+function formatOutcomes(outcomes: StageOutcome[]): string {
+  const rows = outcomes.map((outcome) => [
     stageToJSON(outcome.stage),
     outcome.scanner,
     outcome.status,
@@ -108,9 +232,57 @@ async function runBackupShow(context: CommandContext): Promise<void> {
     outcome.reason,
     outcome.findings.map((finding) => `${finding.name} (${finding.object})`).join(', '),
   ]);
-  context.print(
-    `\n${formatTable(['STAGE', 'SCANNER', 'STATUS', 'ACTION', 'REASON', 'FINDINGS'], outcomes)}`,
-  );
+  return formatTable(['STAGE', 'SCANNER', 'STATUS', 'ACTION', 'REASON', 'FINDINGS'], rows);
+}
+
+async function runBackupDownload(context: CommandContext): Promise<void> {
+  const id = context.positionals[0]!;
+  const file = stringOption(context.values, 'output-file') || `${id}.eml`;
+  await downloadTo(context, file);
+}
+
+/** Writes the original message to `file`, or to stdout for '-'; never overwrites without --force. */
+async function downloadTo(context: CommandContext, file: string): Promise<void> {
+  const { clients, values } = context;
+  const id = context.positionals[0]!;
+  const response = await clients.call(clients.backup, clients.backup.download, {
+    id,
+    actor: actorOf(values),
+  });
+  if (file === '-') return context.write(response.raw);
+  try {
+    await writeFile(file, response.raw, {
+      flag: values['force'] === true ? 'w' : 'wx',
+      mode: 0o600,
+    });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new Error(
+        `${file} already exists: pass --force to overwrite it, or -O to choose another file`,
+        { cause: err },
+      );
+    }
+    throw new Error(`writing ${file} failed: ${(err as Error).message}`, { cause: err });
+  }
+  if (context.isJson) {
+    return context.print(JSON.stringify({ id, file, sizeBytes: response.raw.length }, null, 2));
+  }
+  context.print(`saved ${id} to ${file} (${response.raw.length} bytes)`);
+}
+
+async function runBackupDelete(context: CommandContext): Promise<void> {
+  const { clients, values } = context;
+  const id = context.positionals[0]!;
+  const response = await clients.call(clients.backup, clients.backup.delete, {
+    id,
+    actor: actorOf(values),
+  });
+  if (context.isJson) {
+    return context.print(
+      JSON.stringify({ id, deleted: true, sizeBytes: response.sizeBytes }, null, 2),
+    );
+  }
+  context.print(`deleted ${id} (${response.sizeBytes} bytes)`);
 }
 
 async function runBackupRelease(context: CommandContext): Promise<void> {

@@ -1,5 +1,6 @@
 import { Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
 import { clientChannelOptions, deadlineIn, insecureCredentials } from '@mailshield/common';
+import { AuditClient } from '@mailshield/proto/audit';
 import { BackupClient } from '@mailshield/proto/backup';
 import { ConfigClient } from '@mailshield/proto/config';
 import { IntegrityClient } from '@mailshield/proto/integrity';
@@ -16,6 +17,7 @@ export class ControlPlaneClients {
   readonly config: ConfigClient;
   readonly backup: BackupClient;
   readonly integrity: IntegrityClient;
+  readonly audit: AuditClient;
 
   constructor(
     address: string,
@@ -24,6 +26,7 @@ export class ControlPlaneClients {
     this.config = new ConfigClient(address, insecureCredentials, clientChannelOptions);
     this.backup = new BackupClient(address, insecureCredentials, clientChannelOptions);
     this.integrity = new IntegrityClient(address, insecureCredentials, clientChannelOptions);
+    this.audit = new AuditClient(address, insecureCredentials, clientChannelOptions);
   }
 
   /** Calls a unary method of `client`; rejects with the ServiceError of a failed call. */
@@ -43,5 +46,6 @@ export class ControlPlaneClients {
     this.config.close();
     this.backup.close();
     this.integrity.close();
+    this.audit.close();
   }
 }

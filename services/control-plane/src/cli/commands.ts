@@ -1,3 +1,4 @@
+import { auditCommands } from './audit-commands.js';
 import { backupCommands } from './backup-commands.js';
 import type { Command } from './command-context.js';
 import { policyCommands } from './policy-commands.js';
@@ -12,4 +13,5 @@ export const commands: Command[] = [
   ...policyCommands,
   ...backupCommands,
   { ...trainSpec, run: runTrain },
+  ...auditCommands,
 ];

@@ -9,7 +9,7 @@ import {
 import { AntispamClient, type TrainResponse } from '@mailshield/proto/antispam';
 import { Label } from '@mailshield/proto/learning';
 import { UsageError, type CommandSpec } from './args.js';
-import type { CommandContext } from './command-context.js';
+import { actorOf, type CommandContext } from './command-context.js';
 import { formatTable } from './format.js';
 
 const COMMAND = 'train';
@@ -78,7 +78,10 @@ async function* messagesOf(context: CommandContext): AsyncGenerator<[string, str
   const { clients, values, positionals } = context;
   const backupId = values['backup'];
   if (typeof backupId === 'string') {
-    const entry = await clients.call(clients.backup, clients.backup.get, { id: backupId });
+    const entry = await clients.call(clients.backup, clients.backup.get, {
+      id: backupId,
+      actor: actorOf(values),
+    });
     yield [`backup:${backupId}`, backupId, Buffer.from(entry.record?.raw ?? Buffer.alloc(0))];
     return;
   }

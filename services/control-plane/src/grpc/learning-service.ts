@@ -7,14 +7,20 @@ import type {
   LearnResponse,
 } from '@mailshield/proto/learning';
 import { checkLearnRequest, type LearningStore } from '../learning/learning-store.js';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { ControlPlaneMetrics } from '../metrics.js';
 import { countedUnary } from './handler.js';
 
-/** Implements the Learning service: Learn and GetModel of the antispam classifier's shared state. */
+/**
+ * Implements the Learning service: Learn and GetModel of the antispam classifier's shared
+ * state. A Learn that names an actor was asked for by a person (through Antispam.Train), so it
+ * is written to `audit` when given.
+ */
 export function learningService(
   store: LearningStore,
   logger: Logger,
   metrics: ControlPlaneMetrics,
+  audit?: AuditLog,
 ): UntypedServiceImplementation {
   return {
     learn: countedUnary(
@@ -36,6 +42,14 @@ export function learningService(
           },
           result.changed ? 'message learned' : 'message already learned with this label',
         );
+        if (audit !== undefined && request.actor !== '') {
+          await audit.record({
+            actor: input.actor,
+            action: 'learning.learn',
+            target: input.messageId,
+            detail: `learned as ${input.label}${result.changed ? '' : ' (no change)'}`,
+          });
+        }
         return result;
       },
     ),

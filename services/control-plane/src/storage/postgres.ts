@@ -76,6 +76,7 @@ export async function migrate(db: Database): Promise<void> {
       recipients text[] NOT NULL
     )`);
     await migrateLearning(client, s);
+    await migrateAudit(client, s);
   });
 }
 
@@ -102,5 +103,23 @@ async function migrateLearning(client: pg.PoolClient, s: string): Promise<void> 
   await client.query(
     `INSERT INTO ${s}.learning_state (id, version, spam_messages, ham_messages)
      VALUES (1, 0, 0, 0) ON CONFLICT (id) DO NOTHING`,
+  );
+}
+
+/** Creates the audit log table and the indexes of its filters; see PgAuditLog. */
+async function migrateAudit(client: pg.PoolClient, s: string): Promise<void> {
+  await client.query(`CREATE TABLE IF NOT EXISTS ${s}.audit_log (
+    id bigserial PRIMARY KEY,
+    at timestamptz NOT NULL,
+    actor text NOT NULL,
+    action text NOT NULL,
+    target text NOT NULL,
+    detail text NOT NULL
+  )`);
+  await client.query(
+    `CREATE INDEX IF NOT EXISTS audit_log_target ON ${s}.audit_log (target, id DESC)`,
+  );
+  await client.query(
+    `CREATE INDEX IF NOT EXISTS audit_log_actor ON ${s}.audit_log (actor, id DESC)`,
   );
 }

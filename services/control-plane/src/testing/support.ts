@@ -130,8 +130,23 @@ export function testOptions(
     healthTimeoutSeconds: 2,
     policyPollSeconds: 60,
     bus: { kind: 'journal', dir: join(stateDir, 'journal'), segmentBytes: 1 << 20 },
+    backupRetention: { maxAgeDays: 0, maxTotalBytes: 0, maxCount: 0, intervalSeconds: 3600 },
     ...overrides,
   };
+}
+
+/** Opens a session on a fresh schema of `url`, closed and dropped after the test. */
+export function openTestDatabase(
+  t: { after(fn: () => Promise<void>): void },
+  url: string,
+): Database {
+  const { schema, drop } = uniqueSchema(url);
+  const db = openDatabase(url, schema);
+  t.after(async () => {
+    await db.pool.end();
+    await drop();
+  });
+  return db;
 }
 
 /**
@@ -160,10 +175,14 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs mailshieldctl with `args` and resolves its exit code and output; it never rejects. */
-export function runCli(args: string[]): Promise<CliResult> {
+/**
+ * Runs mailshieldctl with `args`, in `cwd` when given, and resolves its exit code and output;
+ * it never rejects.
+ */
+export function runCli(args: string[], cwd?: string): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [cliPath, ...args], { timeout: 20_000 }, (err, stdout, stderr) => {
+    const options = { timeout: 20_000, ...(cwd === undefined ? {} : { cwd }) };
+    execFile(process.execPath, [cliPath, ...args], options, (err, stdout, stderr) => {
       let code = 0;
       if (err !== null) code = typeof err.code === 'number' ? err.code : -1;
       resolve({ code, stdout, stderr });

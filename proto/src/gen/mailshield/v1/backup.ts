@@ -72,6 +72,18 @@ export interface ListBackupsRequest {
   pageToken: string;
   /** Only entries with this status, when set. */
   status: string;
+  /** Only entries whose envelope sender contains this text, ignoring case, when set. */
+  sender: string;
+  /** Only entries with an envelope recipient that contains this text, ignoring case, when set. */
+  recipient: string;
+  /** Only entries whose subject contains this text, ignoring case, when set. */
+  subject: string;
+  /** Only entries stored at or after this time, when set. */
+  storedAfter:
+    | Date
+    | undefined;
+  /** Only entries stored before this time, when set. */
+  storedBefore: Date | undefined;
 }
 
 export interface ListBackupsResponse {
@@ -81,6 +93,79 @@ export interface ListBackupsResponse {
 
 export interface GetBackupRequest {
   id: string;
+  /** Who reads the message, for the audit log. */
+  actor: string;
+}
+
+export interface ShowBackupRequest {
+  id: string;
+  /** Who views the message, for the audit log. */
+  actor: string;
+}
+
+export interface HeaderField {
+  name: string;
+  /**
+   * Decoded value (RFC 2047 encoded words), without control or bidirectional characters and
+   * cut to a maximum length.
+   */
+  value: string;
+}
+
+export interface AttachmentInfo {
+  /** File name from the message, sanitized like a header value; empty when none was given. */
+  fileName: string;
+  /** Content type the message declares for the part. */
+  declaredType: string;
+  /** Type recognised from the first bytes, such as "pdf", "zip" or "exe"; empty when unknown. */
+  detectedType: string;
+  sizeBytes: number;
+}
+
+/**
+ * A view of a backed-up message that shows no active content. The preview is plain text,
+ * so a client that renders it as HTML must still escape it.
+ */
+export interface BackupView {
+  summary: BackupSummary | undefined;
+  headers: HeaderField[];
+  /** Every stage outcome in order; the last one is the outcome that caused the backup. */
+  outcomes: StageOutcome[];
+  /**
+   * Text of the text/plain part, or of the HTML part with scripts, styles and tags removed,
+   * without control characters and cut to a maximum length.
+   */
+  preview: string;
+  /** True when the preview was cut. */
+  previewTruncated: boolean;
+  /** Where the preview comes from: "text/plain", "text/html", or "" when there is no text. */
+  previewSource: string;
+  attachments: AttachmentInfo[];
+  /** Problems met while reading the message, such as MIME that could not be parsed. */
+  problems: string[];
+}
+
+export interface DownloadBackupRequest {
+  id: string;
+  /** Who downloads the message, for the audit log. */
+  actor: string;
+}
+
+export interface DownloadBackupResponse {
+  /** The message exactly as it was received. */
+  raw: Buffer;
+  summary: BackupSummary | undefined;
+}
+
+export interface DeleteBackupRequest {
+  id: string;
+  /** Who deletes the message, for the audit log. */
+  actor: string;
+}
+
+export interface DeleteBackupResponse {
+  /** Size of the deleted message. */
+  sizeBytes: number;
 }
 
 export interface ReleaseBackupRequest {
@@ -592,7 +677,16 @@ export const BackupEntry: MessageFns<BackupEntry> = {
 };
 
 function createBaseListBackupsRequest(): ListBackupsRequest {
-  return { limit: 0, pageToken: "", status: "" };
+  return {
+    limit: 0,
+    pageToken: "",
+    status: "",
+    sender: "",
+    recipient: "",
+    subject: "",
+    storedAfter: undefined,
+    storedBefore: undefined,
+  };
 }
 
 export const ListBackupsRequest: MessageFns<ListBackupsRequest> = {
@@ -605,6 +699,21 @@ export const ListBackupsRequest: MessageFns<ListBackupsRequest> = {
     }
     if (message.status !== "") {
       writer.uint32(26).string(message.status);
+    }
+    if (message.sender !== "") {
+      writer.uint32(34).string(message.sender);
+    }
+    if (message.recipient !== "") {
+      writer.uint32(42).string(message.recipient);
+    }
+    if (message.subject !== "") {
+      writer.uint32(50).string(message.subject);
+    }
+    if (message.storedAfter !== undefined) {
+      Timestamp.encode(toTimestamp(message.storedAfter), writer.uint32(58).fork()).join();
+    }
+    if (message.storedBefore !== undefined) {
+      Timestamp.encode(toTimestamp(message.storedBefore), writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -646,6 +755,46 @@ export const ListBackupsRequest: MessageFns<ListBackupsRequest> = {
             message.status = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.sender = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.recipient = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.subject = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.storedAfter = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.storedBefore = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -667,6 +816,19 @@ export const ListBackupsRequest: MessageFns<ListBackupsRequest> = {
         ? globalThis.String(object.page_token)
         : "",
       status: isSet(object.status) ? globalThis.String(object.status) : "",
+      sender: isSet(object.sender) ? globalThis.String(object.sender) : "",
+      recipient: isSet(object.recipient) ? globalThis.String(object.recipient) : "",
+      subject: isSet(object.subject) ? globalThis.String(object.subject) : "",
+      storedAfter: isSet(object.storedAfter)
+        ? fromJsonTimestamp(object.storedAfter)
+        : isSet(object.stored_after)
+        ? fromJsonTimestamp(object.stored_after)
+        : undefined,
+      storedBefore: isSet(object.storedBefore)
+        ? fromJsonTimestamp(object.storedBefore)
+        : isSet(object.stored_before)
+        ? fromJsonTimestamp(object.stored_before)
+        : undefined,
     };
   },
 
@@ -681,6 +843,21 @@ export const ListBackupsRequest: MessageFns<ListBackupsRequest> = {
     if (message.status !== "") {
       obj.status = message.status;
     }
+    if (message.sender !== "") {
+      obj.sender = message.sender;
+    }
+    if (message.recipient !== "") {
+      obj.recipient = message.recipient;
+    }
+    if (message.subject !== "") {
+      obj.subject = message.subject;
+    }
+    if (message.storedAfter !== undefined) {
+      obj.storedAfter = message.storedAfter.toISOString();
+    }
+    if (message.storedBefore !== undefined) {
+      obj.storedBefore = message.storedBefore.toISOString();
+    }
     return obj;
   },
 
@@ -692,6 +869,11 @@ export const ListBackupsRequest: MessageFns<ListBackupsRequest> = {
     message.limit = object.limit ?? 0;
     message.pageToken = object.pageToken ?? "";
     message.status = object.status ?? "";
+    message.sender = object.sender ?? "";
+    message.recipient = object.recipient ?? "";
+    message.subject = object.subject ?? "";
+    message.storedAfter = object.storedAfter ?? undefined;
+    message.storedBefore = object.storedBefore ?? undefined;
     return message;
   },
 };
@@ -788,13 +970,16 @@ export const ListBackupsResponse: MessageFns<ListBackupsResponse> = {
 };
 
 function createBaseGetBackupRequest(): GetBackupRequest {
-  return { id: "" };
+  return { id: "", actor: "" };
 }
 
 export const GetBackupRequest: MessageFns<GetBackupRequest> = {
   encode(message: GetBackupRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.id !== "") {
       writer.uint32(10).string(message.id);
+    }
+    if (message.actor !== "") {
+      writer.uint32(18).string(message.actor);
     }
     return writer;
   },
@@ -820,6 +1005,14 @@ export const GetBackupRequest: MessageFns<GetBackupRequest> = {
             message.id = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.actor = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -833,13 +1026,19 @@ export const GetBackupRequest: MessageFns<GetBackupRequest> = {
   },
 
   fromJSON(object: any): GetBackupRequest {
-    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      actor: isSet(object.actor) ? globalThis.String(object.actor) : "",
+    };
   },
 
   toJSON(message: GetBackupRequest): unknown {
     const obj: any = {};
     if (message.id !== "") {
       obj.id = message.id;
+    }
+    if (message.actor !== "") {
+      obj.actor = message.actor;
     }
     return obj;
   },
@@ -850,6 +1049,846 @@ export const GetBackupRequest: MessageFns<GetBackupRequest> = {
   fromPartial<I extends Exact<DeepPartial<GetBackupRequest>, I>>(object: I): GetBackupRequest {
     const message = createBaseGetBackupRequest();
     message.id = object.id ?? "";
+    message.actor = object.actor ?? "";
+    return message;
+  },
+};
+
+function createBaseShowBackupRequest(): ShowBackupRequest {
+  return { id: "", actor: "" };
+}
+
+export const ShowBackupRequest: MessageFns<ShowBackupRequest> = {
+  encode(message: ShowBackupRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.actor !== "") {
+      writer.uint32(18).string(message.actor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ShowBackupRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseShowBackupRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.actor = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ShowBackupRequest {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      actor: isSet(object.actor) ? globalThis.String(object.actor) : "",
+    };
+  },
+
+  toJSON(message: ShowBackupRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.actor !== "") {
+      obj.actor = message.actor;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ShowBackupRequest>, I>>(base?: I): ShowBackupRequest {
+    return ShowBackupRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ShowBackupRequest>, I>>(object: I): ShowBackupRequest {
+    const message = createBaseShowBackupRequest();
+    message.id = object.id ?? "";
+    message.actor = object.actor ?? "";
+    return message;
+  },
+};
+
+function createBaseHeaderField(): HeaderField {
+  return { name: "", value: "" };
+}
+
+export const HeaderField: MessageFns<HeaderField> = {
+  encode(message: HeaderField, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HeaderField {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHeaderField();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HeaderField {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: HeaderField): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<HeaderField>, I>>(base?: I): HeaderField {
+    return HeaderField.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<HeaderField>, I>>(object: I): HeaderField {
+    const message = createBaseHeaderField();
+    message.name = object.name ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseAttachmentInfo(): AttachmentInfo {
+  return { fileName: "", declaredType: "", detectedType: "", sizeBytes: 0 };
+}
+
+export const AttachmentInfo: MessageFns<AttachmentInfo> = {
+  encode(message: AttachmentInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.fileName !== "") {
+      writer.uint32(10).string(message.fileName);
+    }
+    if (message.declaredType !== "") {
+      writer.uint32(18).string(message.declaredType);
+    }
+    if (message.detectedType !== "") {
+      writer.uint32(26).string(message.detectedType);
+    }
+    if (message.sizeBytes !== 0) {
+      writer.uint32(32).int64(message.sizeBytes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AttachmentInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAttachmentInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.fileName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.declaredType = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.detectedType = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.sizeBytes = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AttachmentInfo {
+    return {
+      fileName: isSet(object.fileName)
+        ? globalThis.String(object.fileName)
+        : isSet(object.file_name)
+        ? globalThis.String(object.file_name)
+        : "",
+      declaredType: isSet(object.declaredType)
+        ? globalThis.String(object.declaredType)
+        : isSet(object.declared_type)
+        ? globalThis.String(object.declared_type)
+        : "",
+      detectedType: isSet(object.detectedType)
+        ? globalThis.String(object.detectedType)
+        : isSet(object.detected_type)
+        ? globalThis.String(object.detected_type)
+        : "",
+      sizeBytes: isSet(object.sizeBytes)
+        ? globalThis.Number(object.sizeBytes)
+        : isSet(object.size_bytes)
+        ? globalThis.Number(object.size_bytes)
+        : 0,
+    };
+  },
+
+  toJSON(message: AttachmentInfo): unknown {
+    const obj: any = {};
+    if (message.fileName !== "") {
+      obj.fileName = message.fileName;
+    }
+    if (message.declaredType !== "") {
+      obj.declaredType = message.declaredType;
+    }
+    if (message.detectedType !== "") {
+      obj.detectedType = message.detectedType;
+    }
+    if (message.sizeBytes !== 0) {
+      obj.sizeBytes = Math.round(message.sizeBytes);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AttachmentInfo>, I>>(base?: I): AttachmentInfo {
+    return AttachmentInfo.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AttachmentInfo>, I>>(object: I): AttachmentInfo {
+    const message = createBaseAttachmentInfo();
+    message.fileName = object.fileName ?? "";
+    message.declaredType = object.declaredType ?? "";
+    message.detectedType = object.detectedType ?? "";
+    message.sizeBytes = object.sizeBytes ?? 0;
+    return message;
+  },
+};
+
+function createBaseBackupView(): BackupView {
+  return {
+    summary: undefined,
+    headers: [],
+    outcomes: [],
+    preview: "",
+    previewTruncated: false,
+    previewSource: "",
+    attachments: [],
+    problems: [],
+  };
+}
+
+export const BackupView: MessageFns<BackupView> = {
+  encode(message: BackupView, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.summary !== undefined) {
+      BackupSummary.encode(message.summary, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.headers) {
+      HeaderField.encode(v!, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.outcomes) {
+      StageOutcome.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.preview !== "") {
+      writer.uint32(34).string(message.preview);
+    }
+    if (message.previewTruncated !== false) {
+      writer.uint32(40).bool(message.previewTruncated);
+    }
+    if (message.previewSource !== "") {
+      writer.uint32(50).string(message.previewSource);
+    }
+    for (const v of message.attachments) {
+      AttachmentInfo.encode(v!, writer.uint32(58).fork()).join();
+    }
+    for (const v of message.problems) {
+      writer.uint32(66).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BackupView {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBackupView();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.summary = BackupSummary.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.headers.push(HeaderField.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.outcomes.push(StageOutcome.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.preview = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.previewTruncated = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.previewSource = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.attachments.push(AttachmentInfo.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.problems.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BackupView {
+    return {
+      summary: isSet(object.summary) ? BackupSummary.fromJSON(object.summary) : undefined,
+      headers: globalThis.Array.isArray(object?.headers) ? object.headers.map((e: any) => HeaderField.fromJSON(e)) : [],
+      outcomes: globalThis.Array.isArray(object?.outcomes)
+        ? object.outcomes.map((e: any) => StageOutcome.fromJSON(e))
+        : [],
+      preview: isSet(object.preview) ? globalThis.String(object.preview) : "",
+      previewTruncated: isSet(object.previewTruncated)
+        ? globalThis.Boolean(object.previewTruncated)
+        : isSet(object.preview_truncated)
+        ? globalThis.Boolean(object.preview_truncated)
+        : false,
+      previewSource: isSet(object.previewSource)
+        ? globalThis.String(object.previewSource)
+        : isSet(object.preview_source)
+        ? globalThis.String(object.preview_source)
+        : "",
+      attachments: globalThis.Array.isArray(object?.attachments)
+        ? object.attachments.map((e: any) => AttachmentInfo.fromJSON(e))
+        : [],
+      problems: globalThis.Array.isArray(object?.problems)
+        ? object.problems.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: BackupView): unknown {
+    const obj: any = {};
+    if (message.summary !== undefined) {
+      obj.summary = BackupSummary.toJSON(message.summary);
+    }
+    if (message.headers?.length) {
+      obj.headers = message.headers.map((e) => HeaderField.toJSON(e));
+    }
+    if (message.outcomes?.length) {
+      obj.outcomes = message.outcomes.map((e) => StageOutcome.toJSON(e));
+    }
+    if (message.preview !== "") {
+      obj.preview = message.preview;
+    }
+    if (message.previewTruncated !== false) {
+      obj.previewTruncated = message.previewTruncated;
+    }
+    if (message.previewSource !== "") {
+      obj.previewSource = message.previewSource;
+    }
+    if (message.attachments?.length) {
+      obj.attachments = message.attachments.map((e) => AttachmentInfo.toJSON(e));
+    }
+    if (message.problems?.length) {
+      obj.problems = message.problems;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<BackupView>, I>>(base?: I): BackupView {
+    return BackupView.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<BackupView>, I>>(object: I): BackupView {
+    const message = createBaseBackupView();
+    message.summary = (object.summary !== undefined && object.summary !== null)
+      ? BackupSummary.fromPartial(object.summary)
+      : undefined;
+    message.headers = object.headers?.map((e) => HeaderField.fromPartial(e)) || [];
+    message.outcomes = object.outcomes?.map((e) => StageOutcome.fromPartial(e)) || [];
+    message.preview = object.preview ?? "";
+    message.previewTruncated = object.previewTruncated ?? false;
+    message.previewSource = object.previewSource ?? "";
+    message.attachments = object.attachments?.map((e) => AttachmentInfo.fromPartial(e)) || [];
+    message.problems = object.problems?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseDownloadBackupRequest(): DownloadBackupRequest {
+  return { id: "", actor: "" };
+}
+
+export const DownloadBackupRequest: MessageFns<DownloadBackupRequest> = {
+  encode(message: DownloadBackupRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.actor !== "") {
+      writer.uint32(18).string(message.actor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DownloadBackupRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDownloadBackupRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.actor = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DownloadBackupRequest {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      actor: isSet(object.actor) ? globalThis.String(object.actor) : "",
+    };
+  },
+
+  toJSON(message: DownloadBackupRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.actor !== "") {
+      obj.actor = message.actor;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DownloadBackupRequest>, I>>(base?: I): DownloadBackupRequest {
+    return DownloadBackupRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DownloadBackupRequest>, I>>(object: I): DownloadBackupRequest {
+    const message = createBaseDownloadBackupRequest();
+    message.id = object.id ?? "";
+    message.actor = object.actor ?? "";
+    return message;
+  },
+};
+
+function createBaseDownloadBackupResponse(): DownloadBackupResponse {
+  return { raw: Buffer.alloc(0), summary: undefined };
+}
+
+export const DownloadBackupResponse: MessageFns<DownloadBackupResponse> = {
+  encode(message: DownloadBackupResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.raw.length !== 0) {
+      writer.uint32(10).bytes(message.raw);
+    }
+    if (message.summary !== undefined) {
+      BackupSummary.encode(message.summary, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DownloadBackupResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDownloadBackupResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.raw = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.summary = BackupSummary.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DownloadBackupResponse {
+    return {
+      raw: isSet(object.raw) ? Buffer.from(bytesFromBase64(object.raw)) : Buffer.alloc(0),
+      summary: isSet(object.summary) ? BackupSummary.fromJSON(object.summary) : undefined,
+    };
+  },
+
+  toJSON(message: DownloadBackupResponse): unknown {
+    const obj: any = {};
+    if (message.raw.length !== 0) {
+      obj.raw = base64FromBytes(message.raw);
+    }
+    if (message.summary !== undefined) {
+      obj.summary = BackupSummary.toJSON(message.summary);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DownloadBackupResponse>, I>>(base?: I): DownloadBackupResponse {
+    return DownloadBackupResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DownloadBackupResponse>, I>>(object: I): DownloadBackupResponse {
+    const message = createBaseDownloadBackupResponse();
+    message.raw = object.raw ?? Buffer.alloc(0);
+    message.summary = (object.summary !== undefined && object.summary !== null)
+      ? BackupSummary.fromPartial(object.summary)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDeleteBackupRequest(): DeleteBackupRequest {
+  return { id: "", actor: "" };
+}
+
+export const DeleteBackupRequest: MessageFns<DeleteBackupRequest> = {
+  encode(message: DeleteBackupRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.actor !== "") {
+      writer.uint32(18).string(message.actor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteBackupRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteBackupRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.actor = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteBackupRequest {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      actor: isSet(object.actor) ? globalThis.String(object.actor) : "",
+    };
+  },
+
+  toJSON(message: DeleteBackupRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.actor !== "") {
+      obj.actor = message.actor;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteBackupRequest>, I>>(base?: I): DeleteBackupRequest {
+    return DeleteBackupRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteBackupRequest>, I>>(object: I): DeleteBackupRequest {
+    const message = createBaseDeleteBackupRequest();
+    message.id = object.id ?? "";
+    message.actor = object.actor ?? "";
+    return message;
+  },
+};
+
+function createBaseDeleteBackupResponse(): DeleteBackupResponse {
+  return { sizeBytes: 0 };
+}
+
+export const DeleteBackupResponse: MessageFns<DeleteBackupResponse> = {
+  encode(message: DeleteBackupResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sizeBytes !== 0) {
+      writer.uint32(8).int64(message.sizeBytes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteBackupResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteBackupResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.sizeBytes = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteBackupResponse {
+    return {
+      sizeBytes: isSet(object.sizeBytes)
+        ? globalThis.Number(object.sizeBytes)
+        : isSet(object.size_bytes)
+        ? globalThis.Number(object.size_bytes)
+        : 0,
+    };
+  },
+
+  toJSON(message: DeleteBackupResponse): unknown {
+    const obj: any = {};
+    if (message.sizeBytes !== 0) {
+      obj.sizeBytes = Math.round(message.sizeBytes);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteBackupResponse>, I>>(base?: I): DeleteBackupResponse {
+    return DeleteBackupResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteBackupResponse>, I>>(object: I): DeleteBackupResponse {
+    const message = createBaseDeleteBackupResponse();
+    message.sizeBytes = object.sizeBytes ?? 0;
     return message;
   },
 };
@@ -1082,7 +2121,7 @@ export const BackupService = {
     responseSerialize: (value: StoreBackupResponse): Buffer => Buffer.from(StoreBackupResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): StoreBackupResponse => StoreBackupResponse.decode(value),
   },
-  /** Lists backed-up messages, newest first. */
+  /** Lists backed-up messages, newest first, filtered by the request's fields. */
   list: {
     path: "/mailshield.v1.Backup/List" as const,
     requestStream: false as const,
@@ -1092,7 +2131,7 @@ export const BackupService = {
     responseSerialize: (value: ListBackupsResponse): Buffer => Buffer.from(ListBackupsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListBackupsResponse => ListBackupsResponse.decode(value),
   },
-  /** Returns one backed-up message with its original bytes. */
+  /** Returns one backed-up message with its original bytes. Recorded in the audit log. */
   get: {
     path: "/mailshield.v1.Backup/Get" as const,
     requestStream: false as const,
@@ -1113,6 +2152,42 @@ export const BackupService = {
       Buffer.from(ReleaseBackupResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ReleaseBackupResponse => ReleaseBackupResponse.decode(value),
   },
+  /**
+   * Returns a view of one message that is safe to display: decoded headers, every stage
+   * outcome, a plain-text preview and the attachment list. Recorded in the audit log.
+   */
+  show: {
+    path: "/mailshield.v1.Backup/Show" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ShowBackupRequest): Buffer => Buffer.from(ShowBackupRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ShowBackupRequest => ShowBackupRequest.decode(value),
+    responseSerialize: (value: BackupView): Buffer => Buffer.from(BackupView.encode(value).finish()),
+    responseDeserialize: (value: Buffer): BackupView => BackupView.decode(value),
+  },
+  /** Returns the original message bytes (.eml). Recorded in the audit log. */
+  download: {
+    path: "/mailshield.v1.Backup/Download" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DownloadBackupRequest): Buffer =>
+      Buffer.from(DownloadBackupRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DownloadBackupRequest => DownloadBackupRequest.decode(value),
+    responseSerialize: (value: DownloadBackupResponse): Buffer =>
+      Buffer.from(DownloadBackupResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DownloadBackupResponse => DownloadBackupResponse.decode(value),
+  },
+  /** Removes one message from Backup for good. Recorded in the audit log. */
+  delete: {
+    path: "/mailshield.v1.Backup/Delete" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteBackupRequest): Buffer => Buffer.from(DeleteBackupRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteBackupRequest => DeleteBackupRequest.decode(value),
+    responseSerialize: (value: DeleteBackupResponse): Buffer =>
+      Buffer.from(DeleteBackupResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteBackupResponse => DeleteBackupResponse.decode(value),
+  },
 } as const;
 
 export interface BackupServer extends UntypedServiceImplementation {
@@ -1121,12 +2196,21 @@ export interface BackupServer extends UntypedServiceImplementation {
    * and returns created=false.
    */
   store: handleUnaryCall<StoreBackupRequest, StoreBackupResponse>;
-  /** Lists backed-up messages, newest first. */
+  /** Lists backed-up messages, newest first, filtered by the request's fields. */
   list: handleUnaryCall<ListBackupsRequest, ListBackupsResponse>;
-  /** Returns one backed-up message with its original bytes. */
+  /** Returns one backed-up message with its original bytes. Recorded in the audit log. */
   get: handleUnaryCall<GetBackupRequest, BackupEntry>;
   /** Sends a backed-up message through the normal delivery path. */
   release: handleUnaryCall<ReleaseBackupRequest, ReleaseBackupResponse>;
+  /**
+   * Returns a view of one message that is safe to display: decoded headers, every stage
+   * outcome, a plain-text preview and the attachment list. Recorded in the audit log.
+   */
+  show: handleUnaryCall<ShowBackupRequest, BackupView>;
+  /** Returns the original message bytes (.eml). Recorded in the audit log. */
+  download: handleUnaryCall<DownloadBackupRequest, DownloadBackupResponse>;
+  /** Removes one message from Backup for good. Recorded in the audit log. */
+  delete: handleUnaryCall<DeleteBackupRequest, DeleteBackupResponse>;
 }
 
 export interface BackupClient extends Client {
@@ -1149,7 +2233,7 @@ export interface BackupClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: StoreBackupResponse) => void,
   ): ClientUnaryCall;
-  /** Lists backed-up messages, newest first. */
+  /** Lists backed-up messages, newest first, filtered by the request's fields. */
   list(
     request: ListBackupsRequest,
     callback: (error: ServiceError | null, response: ListBackupsResponse) => void,
@@ -1165,7 +2249,7 @@ export interface BackupClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListBackupsResponse) => void,
   ): ClientUnaryCall;
-  /** Returns one backed-up message with its original bytes. */
+  /** Returns one backed-up message with its original bytes. Recorded in the audit log. */
   get(
     request: GetBackupRequest,
     callback: (error: ServiceError | null, response: BackupEntry) => void,
@@ -1197,6 +2281,57 @@ export interface BackupClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ReleaseBackupResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * Returns a view of one message that is safe to display: decoded headers, every stage
+   * outcome, a plain-text preview and the attachment list. Recorded in the audit log.
+   */
+  show(
+    request: ShowBackupRequest,
+    callback: (error: ServiceError | null, response: BackupView) => void,
+  ): ClientUnaryCall;
+  show(
+    request: ShowBackupRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: BackupView) => void,
+  ): ClientUnaryCall;
+  show(
+    request: ShowBackupRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: BackupView) => void,
+  ): ClientUnaryCall;
+  /** Returns the original message bytes (.eml). Recorded in the audit log. */
+  download(
+    request: DownloadBackupRequest,
+    callback: (error: ServiceError | null, response: DownloadBackupResponse) => void,
+  ): ClientUnaryCall;
+  download(
+    request: DownloadBackupRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DownloadBackupResponse) => void,
+  ): ClientUnaryCall;
+  download(
+    request: DownloadBackupRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DownloadBackupResponse) => void,
+  ): ClientUnaryCall;
+  /** Removes one message from Backup for good. Recorded in the audit log. */
+  delete(
+    request: DeleteBackupRequest,
+    callback: (error: ServiceError | null, response: DeleteBackupResponse) => void,
+  ): ClientUnaryCall;
+  delete(
+    request: DeleteBackupRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteBackupResponse) => void,
+  ): ClientUnaryCall;
+  delete(
+    request: DeleteBackupRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteBackupResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const BackupClient = makeGenericClientConstructor(BackupService, "mailshield.v1.Backup") as unknown as {
@@ -1204,6 +2339,14 @@ export const BackupClient = makeGenericClientConstructor(BackupService, "mailshi
   service: typeof BackupService;
   serviceName: string;
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 

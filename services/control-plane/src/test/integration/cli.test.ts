@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { clientChannelOptions, insecureCredentials, MemoryBus, Topics } from '@mailshield/common';
 import { BackupClient } from '@mailshield/proto/backup';
@@ -118,6 +118,103 @@ test('mailshieldctl against a real control plane', async (t) => {
     assert.equal(bus.publishes[0]!.topic, Topics.verdicts);
   });
 
+  await t.test('backup list filters', async () => {
+    const client = new BackupClient(address, insecureCredentials, clientChannelOptions);
+    t.after(() => client.close());
+    const record = makeRecord('cli-2', 'Invoice 42');
+    record.envelope = {
+      ...record.envelope!,
+      mailFrom: 'billing@vendor.example',
+      rcptTo: ['erin@example.com'],
+    };
+    await new Promise<void>((resolve, reject) =>
+      client.store({ record, outcome: makeOutcome('infected', 'delete_message') }, (err) =>
+        err === null ? resolve() : reject(err),
+      ),
+    );
+    const ids = async (...filters: string[]) => {
+      const result = await cli('backup', 'list', ...filters, '-o', 'json');
+      assert.equal(result.code, 0, result.stderr);
+      return (JSON.parse(result.stdout) as { entries: { id: string }[] }).entries.map(
+        (entry) => entry.id,
+      );
+    };
+    assert.deepEqual(await ids('--sender', 'VENDOR'), ['cli-2']);
+    assert.deepEqual(await ids('--recipient', 'erin'), ['cli-2']);
+    assert.deepEqual(await ids('--subject', 'invoice', '--status', 'infected'), ['cli-2']);
+    assert.deepEqual(await ids('--since', '1h'), ['cli-2', 'cli-1']);
+    assert.deepEqual(await ids('--until', '2000-01-01T00:00:00Z'), []);
+    const paged = await cli('backup', 'list', '--since', '1h', '--limit', '1');
+    const next = /^more: mailshieldctl backup list (.*)$/m.exec(paged.stdout);
+    assert.ok(next !== null, paged.stdout);
+    assert.match(next[1]!, /--since \S+Z --limit 1 --page-token \S+$/);
+    const rest = await cli('backup', 'list', ...next[1]!.split(' '), '-o', 'json');
+    assert.equal(rest.code, 0, rest.stderr);
+    assert.deepEqual(
+      (JSON.parse(rest.stdout) as { entries: { id: string }[] }).entries.map((entry) => entry.id),
+      ['cli-1'],
+    );
+    const bad = await cli('backup', 'list', '--since', 'last week');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /^error: --since must be an ISO time/m);
+  });
+
+  await t.test('backup show is safe', async () => {
+    const result = await cli('backup', 'show', 'cli-2', '--actor', 'viewer');
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^Subject +Invoice 42$/m);
+    assert.match(result.stdout, /^STAGE +SCANNER/m);
+    assert.match(result.stdout, /^preview \(text\/plain\):\nHello\.$/m);
+    const json = await cli('backup', 'show', 'cli-2', '-o', 'json');
+    const view = JSON.parse(json.stdout) as { preview: string; outcomes: unknown[] };
+    assert.equal(view.preview, 'Hello.');
+    assert.equal(view.outcomes.length, 2);
+  });
+
+  await t.test('backup download writes a file', async () => {
+    const original = makeRecord('cli-2', 'Invoice 42').raw;
+    const cwdFile = join(stateDir, 'cli-2.eml');
+    const saved = await runCli(['backup', 'download', 'cli-2', '--address', address], stateDir);
+    assert.equal(saved.code, 0, saved.stderr);
+    assert.match(saved.stdout, /^saved cli-2 to cli-2\.eml \(\d+ bytes\)$/m);
+    assert.deepEqual(await readFile(cwdFile), original);
+    const again = await runCli(['backup', 'download', 'cli-2', '--address', address], stateDir);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /cli-2\.eml already exists: pass --force to overwrite it/);
+    const other = join(stateDir, 'copy.eml');
+    await writeFile(other, 'old');
+    const forced = await cli('backup', 'download', 'cli-2', '-O', other, '--force');
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.deepEqual(await readFile(other), original);
+    const piped = await cli('backup', 'download', 'cli-2', '-O', '-');
+    assert.equal(piped.stdout, original.toString());
+  });
+
+  await t.test('backup delete removes it', async () => {
+    const result = await cli('backup', 'delete', 'cli-2', '--actor', 'remover');
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^deleted cli-2 \(\d+ bytes\)$/m);
+    const gone = await cli('backup', 'show', 'cli-2');
+    assert.equal(gone.code, 1);
+    assert.equal(gone.stderr, 'error: backup "cli-2" not found (NOT_FOUND)\n');
+  });
+
+  await t.test('audit list shows admin actions', async () => {
+    const table = await cli('audit', 'list', '--target', 'cli-2');
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /^TIME +ACTOR +ACTION +TARGET +DETAIL$/m);
+    assert.match(table.stdout, /remover +backup\.delete +cli-2/);
+    assert.match(table.stdout, /viewer +backup\.show +cli-2/);
+    const json = await cli('audit', 'list', '--actor', 'cli-test', '-o', 'json');
+    assert.equal(json.code, 0, json.stderr);
+    const entries = (JSON.parse(json.stdout) as { entries: { action: string; target: string }[] })
+      .entries;
+    assert.deepEqual(
+      entries.map((entry) => [entry.action, entry.target]),
+      [['policy.set', 'policy']],
+    );
+  });
+
   await t.test('unknown backup id is NOT_FOUND', async () => {
     const result = await cli('backup', 'release', 'missing-id');
     assert.equal(result.code, 1);
@@ -142,6 +239,12 @@ test('mailshieldctl against a real control plane', async (t) => {
     assert.equal(result.code, 0);
     assert.match(result.stdout, /Usage: mailshieldctl backup release ID \[options\]/);
     assert.match(result.stdout, /--to ADDR,\.\.\./);
+    const download = await cli('backup', 'download', '--help');
+    assert.match(download.stdout, /-O, --output-file FILE/);
+    const list = await cli('backup', 'list', '--help');
+    assert.match(list.stdout, /ignoring case/);
+    const audit = await cli('audit', 'list', '--help');
+    assert.match(audit.stdout, /Usage: mailshieldctl audit list \[options\]/);
   });
 });
 

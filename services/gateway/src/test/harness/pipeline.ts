@@ -3,7 +3,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentials, type ServiceError } from '@grpc/grpc-js';
-import { BackupClient, type BackupEntry, type BackupSummary } from '@mailshield/proto/backup';
+import {
+  BackupClient,
+  ListBackupsRequest,
+  type BackupEntry,
+  type BackupSummary,
+} from '@mailshield/proto/backup';
 import { ConfigClient } from '@mailshield/proto/config';
 import type { Policy } from '@mailshield/proto/policy';
 import { freePort, ServiceProcess } from './processes.js';
@@ -169,8 +174,9 @@ export class Pipeline {
     do {
       const page = await new Promise<{ entries: BackupSummary[]; nextPageToken: string }>(
         (resolve, reject) =>
-          this.backup!.list({ limit: 500, pageToken, status: '' }, (err, response) =>
-            err ? reject(err) : resolve(response),
+          this.backup!.list(
+            ListBackupsRequest.fromPartial({ limit: 500, pageToken }),
+            (err, response) => (err ? reject(err) : resolve(response)),
           ),
       );
       all.push(...page.entries);
@@ -189,7 +195,9 @@ export class Pipeline {
 
   getBackup(id: string): Promise<BackupEntry> {
     return new Promise((resolve, reject) =>
-      this.backup!.get({ id }, (err, entry) => (err ? reject(err) : resolve(entry))),
+      this.backup!.get({ id, actor: 'e2e-test' }, (err, entry) =>
+        err ? reject(err) : resolve(entry),
+      ),
     );
   }
 

@@ -62,7 +62,9 @@ export async function startTestControlPlane(): Promise<TestControlPlane> {
     port,
     getBackup: (id) =>
       new Promise((resolve, reject) => {
-        client.get({ id }, (err, entry) => (err === null ? resolve(entry) : reject(err)));
+        client.get({ id, actor: 'interceptor-test' }, (err, entry) =>
+          err === null ? resolve(entry) : reject(err),
+        );
       }),
     stop: async () => {
       client.close();
