@@ -79,8 +79,10 @@ test('effectivePolicy keeps what an override leaves unset', () => {
     ],
   };
   policy.antispam!.senderBlocklist = ['bad.example'];
-  const antispam = effectivePolicy(policy, { recipientDomain: 'example.com', isOutbound: false })
-    .antispam!;
+  const antispam = effectivePolicy(policy, {
+    recipientDomain: 'example.com',
+    isOutbound: false,
+  }).antispam!;
 
   assert.equal(antispam.onSpam, SpamAction.SPAM_ACTION_REJECT);
   assert.equal(antispam.spamThreshold, 5);

@@ -97,11 +97,8 @@ export function overrideGroupOf(policy: Policy, recipientDomain: string): string
 }
 
 function mergeAntivirus(base: AntivirusPolicy, override: AntivirusOverride): AntivirusPolicy {
-  const subjectTags = { ...base.subjectTags };
-  for (const [status, tag] of Object.entries(override.subjectTags)) {
-    if (tag === '') delete subjectTags[status];
-    else subjectTags[status] = tag;
-  }
+  const merged = { ...base.subjectTags, ...override.subjectTags };
+  const subjectTags = Object.fromEntries(Object.entries(merged).filter(([, tag]) => tag !== ''));
   return {
     ...base,
     inbound: mergeActions(base.inbound, override.inbound),

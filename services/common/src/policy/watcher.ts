@@ -7,12 +7,7 @@ import { Policy } from '@mailshield/proto/policy';
 import { Gauge, type Registry } from 'prom-client';
 import type { HostPort } from '../env.js';
 import type { Logger } from '../logger.js';
-import {
-  clientChannelOptions,
-  deadlineIn,
-  insecureCredentials,
-  target,
-} from '../grpc/client.js';
+import { clientChannelOptions, deadlineIn, insecureCredentials, target } from '../grpc/client.js';
 import type { PolicySource } from './policy-source.js';
 
 export interface PolicyWatcherOptions {
