@@ -53,7 +53,7 @@ function rankOf(override: PolicyOverride, scope: MessageScope): number | undefin
   return rank;
 }
 
-/** The overrides that apply to `scope`, least specific first. */
+/** Returns the overrides that apply to `scope`, least specific first. */
 export function matchingOverrides(policy: Policy, scope: MessageScope): PolicyOverride[] {
   const ranked: { override: PolicyOverride; rank: number }[] = [];
   for (const override of policy.overrides) {

@@ -22,7 +22,10 @@ import type { PolicyBroadcaster } from './policy-broadcaster.js';
 const defaultHistoryLimit = 20;
 const maxHistoryLimit = 1000;
 
-/** The Config service: Get, Set, Watch, History and Rollback of the versioned policy. */
+/**
+ * The Config service: Get, Set, Watch, History and Rollback of the versioned policy, and
+ * ReportApplied, which records the version each component runs.
+ */
 export function configService(
   store: PolicyStore,
   broadcaster: PolicyBroadcaster,

@@ -27,10 +27,10 @@ export function normalizeOverrides(overrides: PolicyOverride[]): PolicyOverride[
 export type ResolvedCheck = (policy: Policy, errors: string[]) => void;
 
 /**
- * Appends a message to `errors` for each invalid override of a normalized policy: a missing or
- * invalid scope, two overrides for the same scope, actions for a direction the override does
- * not cover, bad list entries, and every setting that makes the resolved policy invalid, such
- * as a probable-spam threshold above the spam threshold of its scope.
+ * Appends a message to `errors` for each invalid override of a normalized policy. It checks the
+ * scope, duplicate scopes, actions for a direction the override does not cover, and list
+ * entries. It also reports every setting that makes the resolved policy of the scope invalid,
+ * such as a probable-spam threshold above the spam threshold that applies there.
  */
 export function checkOverrides(policy: Policy, errors: string[], check: ResolvedCheck): void {
   const scopes = new Map<string, number>();
@@ -99,7 +99,7 @@ function checkDirections(field: string, override: PolicyOverride, errors: string
   }
 }
 
-/** A copy without the override list entries, which checkLists has checked with their own indexes. */
+/** Returns a copy without the override list entries, which checkLists checks with their own indexes. */
 function withoutLists(policy: Policy): Policy {
   return {
     ...policy,

@@ -216,9 +216,9 @@ export class SmtpListener {
 
   /**
    * Defers a recipient whose domain has other policy overrides than the first accepted
-   * recipient, because the stages give one verdict per message. A 452 fails only that
-   * recipient, temporarily, so the client sends it again in a later transaction, as it does
-   * when the recipient limit of RFC 5321 section 4.5.3.1.10 is reached.
+   * recipient, because the stages give one verdict per message. A 452 is a temporary failure of
+   * that recipient only. RFC 5321 section 4.5.3.1.10 uses the same reply for recipients over a
+   * server's limit, and clients send such recipients again in a later transaction.
    */
   private checkOverrideGroup(address: SMTPServerAddress, session: SMTPServerSession): Error | null {
     const first = session.envelope.rcptTo[0];

@@ -51,6 +51,7 @@ for (const store of stores) {
     t.after(() => rm(stateDir, { recursive: true, force: true }));
     const { schema, drop } = uniqueSchema(databaseUrl);
     if (store === 'PostgreSQL') t.after(drop);
+
     const interceptorPort = await freePort();
     const controlPlane = await startControlPlane(
       {
@@ -70,6 +71,7 @@ for (const store of stores) {
       { bus: new MemoryBus(), logger },
     );
     t.after(() => controlPlane.stop());
+
     const address = `127.0.0.1:${controlPlane.ports['grpc']}`;
     const config = new ConfigClient(address, credentials.createInsecure());
     const integrity = new IntegrityClient(address, credentials.createInsecure());
@@ -77,6 +79,7 @@ for (const store of stores) {
       config.close();
       integrity.close();
     });
+
     const interceptorStatus = async (): Promise<ComponentStatus> => {
       const status = await call<StatusResponse>((done) => integrity.status({}, done));
       return status.components.find((component) => component.name === 'interceptor')!;

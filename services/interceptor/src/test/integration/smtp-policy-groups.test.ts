@@ -4,7 +4,7 @@ import { Direction, SpamAction, type PolicyOverride } from '@mailshield/proto/po
 import { startTestInterceptor, type TestInterceptor } from '../support/harness.js';
 import { SmtpTalk } from '../support/smtp-talk.js';
 
-/** An override for mail to `domain` that rejects spam. */
+/** Builds an override for mail to `domain` that rejects spam. */
 function strictOverride(domain: string): PolicyOverride {
   return {
     recipientDomain: domain,
