@@ -110,11 +110,15 @@ export function configService(
       logger,
       metrics,
       async (request: ReportAppliedRequest): Promise<ReportAppliedResponse> => {
-        if (request.component === '' || request.version < 1) {
+        const fieldErrors = [
+          ...(request.component === '' ? ['component: missing'] : []),
+          ...(request.version < 1 ? [`version: ${request.version} must be 1 or more`] : []),
+        ];
+        if (fieldErrors.length > 0) {
           throw new InvalidArgumentError(
             ErrorCodes.policyRequestInvalid,
-            'component and a version of 1 or more are required',
-            ['component: must be set', 'version: must be 1 or more'],
+            `applied version report is invalid: ${fieldErrors.join('; ')}`,
+            fieldErrors,
           );
         }
         broadcaster.recordApplied(request.component, request.version);

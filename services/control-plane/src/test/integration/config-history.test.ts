@@ -133,6 +133,23 @@ function historyContract(name: string, makeStore: (t: TestContext) => Promise<Po
       assert.equal(audit.entries.length, 0);
     });
 
+    test('out-of-range requests are INVALID_ARGUMENT', async (t) => {
+      const { client } = await serveConfig(t, await makeStore(t));
+      const failures = [
+        call(client, client.history, { limit: 5000 }),
+        call(client, client.rollback, { toVersion: 0, expectedVersion: 0, actor: 'bob' }),
+        call(client, client.reportApplied, { component: '', version: 2 }),
+      ];
+      for (const failure of failures) {
+        const err = await failure.then(
+          () => assert.fail('expected INVALID_ARGUMENT'),
+          (error: ServiceError) => error,
+        );
+        assert.equal(err.code, GrpcStatus.INVALID_ARGUMENT);
+        assert.deepEqual(err.metadata.get('mailshield-error-code'), ['CP_POLICY_REQUEST_INVALID']);
+      }
+    });
+
     test('rollback with a stale expected version is ABORTED', async (t) => {
       const { client } = await serveConfig(t, await makeStore(t));
       const set = { policy: defaultPolicy(['two.example']), expectedVersion: 0, actor: 'alice' };
