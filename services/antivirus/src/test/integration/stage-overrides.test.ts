@@ -20,7 +20,7 @@ const pool =
       });
 after(() => pool?.close());
 
-/** Rejects infected mail globally, passes it tagged to lenient.example, deletes it outbound. */
+/** Returns a policy that rejects infected mail, except tagged to lenient.example and deleted outbound. */
 function overridePolicy(): Policy {
   const base = defaultPolicy(['example.com', 'lenient.example']);
   return {
