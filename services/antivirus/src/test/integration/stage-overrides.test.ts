@@ -20,7 +20,10 @@ const pool =
       });
 after(() => pool?.close());
 
-/** Returns a policy that rejects infected mail, except tagged to lenient.example and deleted outbound. */
+/**
+ * Returns a policy that rejects infected mail, except that inbound mail to lenient.example
+ * passes with a subject tag and outbound mail is deleted.
+ */
 function overridePolicy(): Policy {
   const base = defaultPolicy(['example.com', 'lenient.example']);
   return {
