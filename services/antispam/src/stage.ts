@@ -1,8 +1,10 @@
 import { context as otelContext, type Tracer } from '@opentelemetry/api';
 import {
   defaultPolicy,
+  effectivePolicy,
   extractTraceContext,
   injectTraceContext,
+  recipientDomainOf,
   stricterDisposition,
   traceIdOf,
   withOutcome,
@@ -98,7 +100,13 @@ export async function processRecord(
   const parent = extractTraceContext(record.traceContext);
   return withSpan(deps.tracer, 'antispam.score', parent, async (span) => {
     const started = process.hrtime.bigint();
-    const antispam: AntispamPolicy = policy.antispam ?? defaultPolicy().antispam!;
+    // The interceptor keeps one override group per message, so the first recipient decides.
+    const scope = {
+      recipientDomain: recipientDomainOf(record.envelope?.rcptTo[0] ?? ''),
+      isOutbound: record.envelope?.outbound === true,
+    };
+    const antispam: AntispamPolicy =
+      effectivePolicy(policy, scope).antispam ?? defaultPolicy().antispam!;
     const result = await scoreRecord(record, antispam, deps);
     const acted = applyAction(record.raw, result, antispam);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;

@@ -36,6 +36,8 @@ export function antivirusServer(context: StageContext, logger: Logger): Antiviru
           contextFromMetadata(metadata),
           async (span) => {
             const raw = Buffer.from(request.raw);
+            // NOTE: the request names no recipient, so on-demand scans get the direction's
+            // policy overrides only, never those of a recipient domain.
             const { plan, outcome } = await evaluateMessage(
               raw,
               { queueMode: QueueMode.QUEUE_MODE_BEFORE_QUEUE, isOutbound: request.outbound },

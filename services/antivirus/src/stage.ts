@@ -1,6 +1,8 @@
 import type { Span } from '@opentelemetry/api';
 import {
   defaultScanLimits,
+  effectivePolicy,
+  recipientDomainOf,
   stricterDisposition,
   traceIdOf,
   UnavailableError,
@@ -43,6 +45,11 @@ export interface StageResult {
 export interface MessageMode {
   queueMode: QueueMode;
   isOutbound: boolean;
+  /**
+   * Domain of the recipients, which picks the policy overrides of that domain; '' or undefined
+   * applies the direction's overrides only. The interceptor keeps one override group per message.
+   */
+  recipientDomain?: string;
 }
 
 /**
@@ -55,7 +62,10 @@ export async function evaluateMessage(
   context: StageContext,
   span: Span,
 ): Promise<StageResult> {
-  const policy = currentPolicy(context.policy);
+  const policy = effectivePolicy(currentPolicy(context.policy), {
+    recipientDomain: mode.recipientDomain ?? '',
+    isOutbound: mode.isOutbound,
+  });
   const antivirus = policy.antivirus;
   const settings: ScanSettings = {
     timeoutSeconds: antivirus?.scanTimeoutSeconds || 20,
@@ -135,7 +145,11 @@ export async function processRecord(
     );
     return record;
   }
-  const mode = { queueMode: record.queueMode, isOutbound: record.envelope?.outbound === true };
+  const mode = {
+    queueMode: record.queueMode,
+    isOutbound: record.envelope?.outbound === true,
+    recipientDomain: recipientDomainOf(record.envelope?.rcptTo[0] ?? ''),
+  };
   const { scan, plan, outcome } = await evaluateMessage(record.raw, mode, context, span);
   if (plan.shouldRetry) {
     context.metrics.errors.inc({ reason: AvReason.retryLater });

@@ -14,6 +14,7 @@ export * from './grpc/backup-store.js';
 export * from './policy/defaults.js';
 export * from './policy/watcher.js';
 export * from './policy/policy-source.js';
+export * from './policy/overrides.js';
 export * from './mail/headers.js';
 export { createDirectoryAtomic, writeFileAtomic } from './fs/atomic-file.js';
 export * from './service.js';

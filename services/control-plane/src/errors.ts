@@ -10,6 +10,9 @@ import {
 export const ErrorCodes = {
   policyInvalid: 'CP_POLICY_INVALID',
   policyVersionConflict: 'CP_POLICY_VERSION_CONFLICT',
+  policyVersionNotFound: 'CP_POLICY_VERSION_NOT_FOUND',
+  /** A History, Rollback or ReportApplied request with a field out of range. */
+  policyRequestInvalid: 'CP_POLICY_REQUEST_INVALID',
   backupInvalid: 'CP_BACKUP_INVALID',
   backupNotFound: 'CP_BACKUP_NOT_FOUND',
   pageTokenInvalid: 'CP_PAGE_TOKEN_INVALID',
@@ -47,6 +50,13 @@ export class PolicyVersionConflictError extends MailshieldError {
       false,
     );
   }
+}
+
+export function policyVersionNotFound(version: number): NotFoundError {
+  return new NotFoundError(
+    ErrorCodes.policyVersionNotFound,
+    `policy version ${version} not found; "mailshieldctl policy history" lists the stored versions`,
+  );
 }
 
 export function backupNotFound(id: string): NotFoundError {

@@ -78,6 +78,7 @@ export function defaultPolicy(relayDomains: string[] = ['example.com']): Policy 
       urlBlocklists: [],
       reportHeader: 'X-Mailshield-Spam-Report',
     },
+    overrides: [],
   };
 }
 

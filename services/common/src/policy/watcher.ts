@@ -1,13 +1,13 @@
 import { EventEmitter } from 'node:events';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { ClientReadableStream } from '@grpc/grpc-js';
+import { Metadata, type ClientReadableStream } from '@grpc/grpc-js';
 import { ConfigClient } from '@mailshield/proto/config';
 import { Policy } from '@mailshield/proto/policy';
 import { Gauge, type Registry } from 'prom-client';
 import type { HostPort } from '../env.js';
 import type { Logger } from '../logger.js';
-import { clientChannelOptions, insecureCredentials, target } from '../grpc/client.js';
+import { clientChannelOptions, deadlineIn, insecureCredentials, target } from '../grpc/client.js';
 import type { PolicySource } from './policy-source.js';
 
 export interface PolicyWatcherOptions {
@@ -119,7 +119,25 @@ export class PolicyWatcher extends EventEmitter<{ change: [Policy] }> implements
     );
     this.resolveFirst(policy);
     this.emit('change', policy);
-    if (source !== 'cache') void this.writeCache(policy);
+    if (source !== 'cache') {
+      void this.writeCache(policy);
+      this.reportApplied(policy.version);
+    }
+  }
+
+  /**
+   * Tells the control plane which version now runs here, for Integrity.Status. A failed report
+   * is only logged: the next stream, after a reconnect, sends the policy again and reports anew.
+   */
+  private reportApplied(version: number): void {
+    const request = { component: this.options.component, version };
+    this.client.reportApplied(request, new Metadata(), { deadline: deadlineIn(5) }, (err) => {
+      if (err === null || this.isStopped) return;
+      this.options.logger.warn(
+        { err, event: 'policy.report_failed', policy_version: version },
+        'could not report the applied policy version to the control plane',
+      );
+    });
   }
 
   private async readCache(): Promise<Policy | undefined> {

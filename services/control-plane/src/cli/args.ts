@@ -45,7 +45,7 @@ export const globalOptions: Record<string, OptionSpec> = {
     type: 'string',
     short: 'o',
     valueName: 'FORMAT',
-    description: 'output format: table (default) or json',
+    description: 'output format: table (default) or json; policy get also takes yaml',
   },
   timeout: {
     type: 'string',

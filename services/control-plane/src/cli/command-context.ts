@@ -8,11 +8,15 @@ export interface CommandContext {
   values: Record<string, string | boolean | undefined>;
   positionals: string[];
   isJson: boolean;
+  /** The -o format: table, json, or yaml for commands with `yamlOutput`. */
+  output: 'table' | 'json' | 'yaml';
   print(text: string): void;
   write(data: Uint8Array): void;
 }
 
 export interface Command extends CommandSpec {
+  /** True when the command also prints YAML (-o yaml). */
+  yamlOutput?: boolean;
   run(context: CommandContext): Promise<void>;
 }
 

@@ -25,8 +25,11 @@ async function main(args: string[]): Promise<number> {
   }
   const commandPath = parsed.spec.path.join(' ');
   const output = parsed.values['output'] ?? 'table';
-  if (output !== 'table' && output !== 'json')
-    throw new UsageError(`-o must be table or json, not "${String(output)}"`, commandPath);
+  const command = commands.find((candidate) => candidate === parsed.spec)!;
+  const formats = command.yamlOutput === true ? 'table, json or yaml' : 'table or json';
+  const isYaml = output === 'yaml' && command.yamlOutput === true;
+  if (output !== 'table' && output !== 'json' && !isYaml)
+    throw new UsageError(`-o must be ${formats}, not "${String(output)}"`, commandPath);
   const address =
     typeof parsed.values['address'] === 'string'
       ? parsed.values['address']
@@ -39,12 +42,12 @@ async function main(args: string[]): Promise<number> {
 
   const clients = new ControlPlaneClients(address, timeout);
   try {
-    const command = commands.find((candidate) => candidate === parsed.spec)!;
     await command.run({
       clients,
       values: parsed.values,
       positionals: parsed.positionals,
       isJson: output === 'json',
+      output,
       print: (text) => process.stdout.write(`${text}\n`),
       write: (data) => process.stdout.write(data),
     });

@@ -1,5 +1,6 @@
+import { PolicyHistoryEntry } from '@mailshield/proto/config';
 import { Policy } from '@mailshield/proto/policy';
-import { UsageError } from './args.js';
+import { UsageError, type OptionSpec } from './args.js';
 import {
   actorOf,
   actorOption,
@@ -7,64 +8,127 @@ import {
   type Command,
   type CommandContext,
 } from './command-context.js';
-import { formatKeyValues } from './format.js';
-import { readPolicyFile } from './policy-file.js';
+import { formatKeyValues, formatTable, formatTime } from './format.js';
+import { formatPolicyYaml, readPolicyFile } from './policy-file.js';
+
+const expectedVersionOption: OptionSpec = {
+  type: 'string',
+  valueName: 'N',
+  description: 'fail unless N is the current version (default: the "version" field of the file)',
+};
+
+/** Options of the commands that store a policy file. */
+const storeOptions: Record<string, OptionSpec> = {
+  file: {
+    type: 'string',
+    short: 'f',
+    valueName: 'FILE',
+    description: 'policy file in YAML or proto JSON form (required)',
+  },
+  'expected-version': expectedVersionOption,
+  force: {
+    type: 'boolean',
+    description: 'store even when the policy changed since the file was written',
+  },
+  actor: actorOption,
+};
 
 export const policyCommands: Command[] = [
   {
     path: ['policy', 'get'],
-    summary: 'Show the current policy.',
+    summary: 'Show the current policy; "-o yaml" prints the form that "apply -f" reads.',
     positionals: [],
     options: {},
+    yamlOutput: true,
     run: runPolicyGet,
   },
   {
     path: ['policy', 'set'],
-    summary: 'Store a new policy from a JSON file (the form that "policy get -o json" prints).',
+    summary: 'Store a new policy from a YAML or JSON file (the form that "policy get" prints).',
+    positionals: [],
+    options: storeOptions,
+    run: (context) => runStore(context, 'policy set'),
+  },
+  {
+    path: ['apply'],
+    summary: 'Check a YAML or JSON policy file, then store it as the next policy version.',
+    positionals: [],
+    options: storeOptions,
+    run: (context) => runStore(context, 'apply'),
+  },
+  {
+    path: ['policy', 'history'],
+    summary: 'List stored policy versions, newest first, with who stored them and when.',
     positionals: [],
     options: {
-      file: {
-        type: 'string',
-        short: 'f',
-        valueName: 'FILE',
-        description: 'policy file in proto JSON form (required)',
-      },
+      limit: { type: 'string', valueName: 'N', description: 'at most N versions (default 20)' },
+    },
+    run: runPolicyHistory,
+  },
+  {
+    path: ['policy', 'rollback'],
+    summary: 'Store the content of an earlier version as a new version; history is kept.',
+    positionals: [
+      { name: 'VERSION', description: 'version to restore, as "policy history" lists' },
+    ],
+    options: {
       'expected-version': {
-        type: 'string',
-        valueName: 'N',
-        description:
-          'fail unless N is the current version (default: the "version" field of the file)',
-      },
-      force: {
-        type: 'boolean',
-        description: 'store even when the policy changed since the file was written',
+        ...expectedVersionOption,
+        description: 'fail unless N is the current version (default: no check)',
       },
       actor: actorOption,
     },
-    run: runPolicySet,
+    run: runPolicyRollback,
   },
 ];
 
 async function runPolicyGet(context: CommandContext): Promise<void> {
   const { clients } = context;
   const policy = await clients.call(clients.config, clients.config.get, {});
+  if (context.output === 'yaml') return context.print(formatPolicyYaml(policy));
   const json = Policy.toJSON(policy);
   context.print(context.isJson ? JSON.stringify(json, null, 2) : formatKeyValues(json));
 }
 
-async function runPolicySet(context: CommandContext): Promise<void> {
+async function runStore(context: CommandContext, command: string): Promise<void> {
   const { clients, values } = context;
   const file = values['file'];
-  if (typeof file !== 'string')
-    throw new UsageError('"policy set" needs --file FILE', 'policy set');
+  if (typeof file !== 'string') throw new UsageError(`"${command}" needs -f FILE`, command);
   const policy = await readPolicyFile(file);
   const expectedVersion =
     values['force'] === true
       ? 0
-      : (parseCount(values['expected-version'], '--expected-version', 'policy set') ??
-        policy.version);
+      : (parseCount(values['expected-version'], '--expected-version', command) ?? policy.version);
   const request = { policy, expectedVersion, actor: actorOf(values) };
   const stored = await clients.call(clients.config, clients.config.set, request);
   if (context.isJson) return context.print(JSON.stringify(Policy.toJSON(stored), null, 2));
   context.print(`policy stored as version ${stored.version}`);
+}
+
+async function runPolicyHistory(context: CommandContext): Promise<void> {
+  const { clients, values } = context;
+  const limit = parseCount(values['limit'], '--limit', 'policy history') ?? 0;
+  const history = await clients.call(clients.config, clients.config.history, { limit });
+  if (context.isJson) {
+    const entries = history.entries.map((entry) => PolicyHistoryEntry.toJSON(entry));
+    return context.print(JSON.stringify({ entries }, null, 2));
+  }
+  const rows = history.entries.map((entry) => [
+    String(entry.version),
+    formatTime(entry.storedAt),
+    entry.actor,
+    entry.summary,
+  ]);
+  context.print(formatTable(['VERSION', 'STORED', 'ACTOR', 'SUMMARY'], rows));
+}
+
+async function runPolicyRollback(context: CommandContext): Promise<void> {
+  const { clients, values, positionals } = context;
+  const toVersion = parseCount(positionals[0], 'VERSION', 'policy rollback')!;
+  const expectedVersion =
+    parseCount(values['expected-version'], '--expected-version', 'policy rollback') ?? 0;
+  const request = { toVersion, expectedVersion, actor: actorOf(values) };
+  const stored = await clients.call(clients.config, clients.config.rollback, request);
+  if (context.isJson) return context.print(JSON.stringify(Policy.toJSON(stored), null, 2));
+  context.print(`policy version ${toVersion} restored as version ${stored.version}`);
 }

@@ -7,7 +7,10 @@ import type { PolicyStore } from '../policy/policy-store.js';
 import { countedUnary } from './handler.js';
 import type { PolicyBroadcaster } from './policy-broadcaster.js';
 
-/** The Integrity service: the health and policy version of every monitored component. */
+/**
+ * The Integrity service: the health of every monitored component and the policy version it
+ * reported it applied, flagged as lagging when older than the current version.
+ */
 export function integrityService(
   monitor: IntegrityMonitor,
   broadcaster: PolicyBroadcaster,
@@ -18,8 +21,14 @@ export function integrityService(
   return {
     status: countedUnary('Integrity.Status', logger, metrics, async (): Promise<StatusResponse> => {
       const policy = await store.get();
+      const components = monitor
+        .snapshot(broadcaster.appliedVersionsByComponent())
+        .map((component) => ({
+          ...component,
+          policyLagging: component.policyVersion > 0 && component.policyVersion < policy.version,
+        }));
       return {
-        components: monitor.snapshot(broadcaster.versionsByComponent()),
+        components,
         policyVersion: policy.version,
         lastSelfTest: undefined,
         leader: false,

@@ -19,6 +19,7 @@ interface Watcher {
 export class PolicyBroadcaster {
   private readonly watchers = new Set<Watcher>();
   private readonly componentVersions = new Map<string, number>();
+  private readonly appliedVersions = new Map<string, number>();
   private newestVersion = 0;
 
   constructor(
@@ -76,6 +77,20 @@ export class PolicyBroadcaster {
   /** Last policy version sent to each component, by component name. */
   versionsByComponent(): ReadonlyMap<string, number> {
     return this.componentVersions;
+  }
+
+  /**
+   * Records the version a component reports it applied.
+   * NOTE: the map is per replica and per component name, so with several control-plane
+   * replicas or several pods of one component, Status shows the last report this replica got.
+   */
+  recordApplied(component: string, version: number): void {
+    this.appliedVersions.set(component, version);
+  }
+
+  /** Policy version each component reported it runs, by component name. */
+  appliedVersionsByComponent(): ReadonlyMap<string, number> {
+    return this.appliedVersions;
   }
 
   /** Ends every open stream, for shutdown. */

@@ -60,6 +60,12 @@ export class FilePolicyStore implements PolicyStore {
     return Promise.all(versions.map((version) => this.read(version)));
   }
 
+  async version(version: number): Promise<PolicyVersion | undefined> {
+    if (!Number.isSafeInteger(version) || version < 1) return undefined;
+    if (!(await this.versionNumbers()).includes(version)) return undefined;
+    return this.read(version);
+  }
+
   async close(): Promise<void> {}
 
   private fileOf(version: number): string {

@@ -40,6 +40,15 @@ export class PgPolicyStore implements PolicyStore {
     return this.select(this.db.pool, limit);
   }
 
+  async version(version: number): Promise<PolicyVersion | undefined> {
+    const result = await this.db.pool.query<VersionRow>(
+      `SELECT version, policy, actor, created_at FROM ${this.db.schema}.policy_versions
+       WHERE version = $1`,
+      [version],
+    );
+    return result.rows.map(toPolicyVersion)[0];
+  }
+
   /** The pool belongs to whoever opened the database, so it stays open. */
   async close(): Promise<void> {}
 
@@ -56,12 +65,16 @@ export class PgPolicyStore implements PolicyStore {
        ORDER BY version DESC LIMIT $1`,
       [limit],
     );
-    return result.rows.map((row) => ({
-      policy: { ...Policy.fromJSON(row.policy), version: Number(row.version) },
-      actor: row.actor,
-      storedAt: row.created_at,
-    }));
+    return result.rows.map(toPolicyVersion);
   }
+}
+
+function toPolicyVersion(row: VersionRow): PolicyVersion {
+  return {
+    policy: { ...Policy.fromJSON(row.policy), version: Number(row.version) },
+    actor: row.actor,
+    storedAt: row.created_at,
+  };
 }
 
 type Queryable = Pick<Database['pool'], 'query'>;

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { join } from 'node:path';
-import { defaultPolicy, InvalidArgumentError } from '@mailshield/common';
+import { defaultPolicy, InvalidArgumentError, NotFoundError } from '@mailshield/common';
+import { Direction, SpamAction, type PolicyOverride } from '@mailshield/proto/policy';
 import { ErrorCodes, PolicyVersionConflictError } from '../errors.js';
 import { databaseUrlForTest, makeTempDir, twoDatabaseSessions } from '../testing/support.js';
 import { FilePolicyStore } from './file-policy-store.js';
 import { PgPolicyStore } from './pg-policy-store.js';
-import type { PolicyStore } from './policy-store.js';
+import { rollbackPolicy, type PolicyStore } from './policy-store.js';
 
 type Factory = (t: {
   after(fn: () => Promise<void>): void;
@@ -74,6 +75,82 @@ function policyStoreContract(name: string, factory: Factory, skip: boolean): voi
         return true;
       });
       assert.equal((await store.get()).version, 1);
+    });
+
+    test('version reads one stored version', async (t) => {
+      const { store } = await factory(t);
+      await store.open(defaultPolicy(['one.example']));
+      await store.set(defaultPolicy(['two.example']), 1, 'alice');
+      const first = await store.version(1);
+      assert.equal(first?.policy.version, 1);
+      assert.equal(first?.actor, 'seed');
+      assert.deepEqual(first?.policy.relayDomains, ['one.example']);
+      assert.ok(first?.storedAt instanceof Date);
+      assert.equal(await store.version(3), undefined);
+      assert.equal(await store.version(0), undefined);
+    });
+
+    test('rollback stores old content as a new version', async (t) => {
+      const { store, reopen } = await factory(t);
+      await store.open(defaultPolicy(['one.example']));
+      await store.set(defaultPolicy(['two.example']), 1, 'alice');
+      const rolled = await rollbackPolicy(store, 1, 2, 'bob');
+      assert.equal(rolled.version, 3);
+      assert.deepEqual(rolled.relayDomains, ['one.example']);
+      const history = await store.history(10);
+      assert.deepEqual(
+        history.map((entry) => [entry.policy.version, entry.actor, entry.policy.relayDomains[0]]),
+        [
+          [3, 'bob', 'one.example'],
+          [2, 'alice', 'two.example'],
+          [1, 'seed', 'one.example'],
+        ],
+      );
+      const reopened = await reopen();
+      await reopened.open(defaultPolicy(['ignored.example']));
+      assert.deepEqual((await reopened.get()).relayDomains, ['one.example']);
+    });
+
+    test('rollback rejects unknown and stale versions', async (t) => {
+      const { store } = await factory(t);
+      await store.open(defaultPolicy());
+      await store.set(defaultPolicy(['two.example']), 1, 'alice');
+      await assert.rejects(rollbackPolicy(store, 9, 0, 'bob'), (err: unknown) => {
+        assert.ok(err instanceof NotFoundError);
+        assert.equal(err.code, ErrorCodes.policyVersionNotFound);
+        assert.match(err.message, /policy version 9 not found/);
+        return true;
+      });
+      await assert.rejects(rollbackPolicy(store, 1, 1, 'bob'), PolicyVersionConflictError);
+      assert.equal((await store.get()).version, 2);
+    });
+
+    test('overrides keep which fields are set', async (t) => {
+      const { store, reopen } = await factory(t);
+      await store.open(defaultPolicy());
+      const override: PolicyOverride = {
+        recipientDomain: 'partner.example',
+        direction: Direction.DIRECTION_INBOUND,
+        antivirus: undefined,
+        antispam: {
+          spamThreshold: 9,
+          subjectTag: '',
+          onSpam: SpamAction.SPAM_ACTION_ADD_HEADERS,
+          senderAllowlist: [],
+          senderBlocklist: [],
+          networkAllowlist: [],
+          networkBlocklist: [],
+        },
+      };
+      await store.set({ ...defaultPolicy(), overrides: [override] }, 0, 'alice');
+      const reopened = await reopen();
+      await reopened.open(defaultPolicy());
+      const stored = (await reopened.get()).overrides[0]?.antispam;
+      assert.equal(stored?.spamThreshold, 9);
+      assert.equal(stored?.subjectTag, '');
+      assert.equal(stored?.onSpam, SpamAction.SPAM_ACTION_ADD_HEADERS);
+      assert.equal(stored?.onProbableSpam, undefined);
+      assert.equal(stored?.probableSpamThreshold, undefined);
     });
 
     test('concurrent sets get distinct versions', async (t) => {

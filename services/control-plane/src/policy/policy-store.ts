@@ -1,5 +1,5 @@
 import type { Policy } from '@mailshield/proto/policy';
-import { PolicyVersionConflictError } from '../errors.js';
+import { policyVersionNotFound, PolicyVersionConflictError } from '../errors.js';
 import { validatePolicy } from './validate.js';
 
 /** One stored version of the policy, for the audit trail. */
@@ -27,6 +27,8 @@ export interface PolicyStore {
   set(policy: Policy, expectedVersion: number, actor: string): Promise<Policy>;
   /** The newest versions first, at most `limit`. */
   history(limit: number): Promise<PolicyVersion[]>;
+  /** Returns one stored version, or undefined when there is no such version. */
+  version(version: number): Promise<PolicyVersion | undefined>;
   close(): Promise<void>;
 }
 
@@ -41,4 +43,20 @@ export function prepareNextVersion(
     throw new PolicyVersionConflictError(expectedVersion, currentVersion);
   }
   return { ...valid, version: currentVersion + 1 };
+}
+
+/**
+ * Stores the content of version `toVersion` as the next version, so history stays append-only.
+ * Throws NotFoundError (CP_POLICY_VERSION_NOT_FOUND) for an unknown version, and otherwise
+ * fails like `set`: the old content is validated under the current rules.
+ */
+export async function rollbackPolicy(
+  store: PolicyStore,
+  toVersion: number,
+  expectedVersion: number,
+  actor: string,
+): Promise<Policy> {
+  const target = await store.version(toVersion);
+  if (target === undefined) throw policyVersionNotFound(toVersion);
+  return store.set(target.policy, expectedVersion, actor);
 }

@@ -58,7 +58,8 @@ type ListTexts = Pick<
   'senderAllowlist' | 'senderBlocklist' | 'networkAllowlist' | 'networkBlocklist'
 >;
 
-function checkLists(prefix: string, lists: ListTexts, errors: string[]): void {
+/** Appends a message to `errors` for each invalid sender or network entry of `lists`. */
+export function checkLists(prefix: string, lists: ListTexts, errors: string[]): void {
   for (const list of ['senderAllowlist', 'senderBlocklist'] as const) {
     lists[list].forEach((entry, index) => {
       if (!isSenderPattern(entry)) {

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { defaultPolicy, InvalidArgumentError } from '@mailshield/common';
 import { QueueMode } from '@mailshield/proto/message';
-import { Direction, Policy, VirusAction } from '@mailshield/proto/policy';
+import {
+  Direction,
+  Policy,
+  SpamAction,
+  VirusAction,
+  type AntispamOverride,
+  type PolicyOverride,
+} from '@mailshield/proto/policy';
 import { ErrorCodes } from '../errors.js';
 import { validatePolicy } from './validate.js';
 
@@ -167,4 +174,83 @@ test('validatePolicy rejects a policy that accepts no mail', () => {
     trustedNetworks: ['192.0.2.0/24'],
   });
   assert.deepEqual(outboundOnly.relayDomains, []);
+});
+
+function overrideOf(fields: Partial<PolicyOverride>): PolicyOverride {
+  return {
+    recipientDomain: '',
+    direction: Direction.DIRECTION_UNSPECIFIED,
+    antivirus: undefined,
+    antispam: undefined,
+    ...fields,
+  };
+}
+
+function antispamOverride(fields: Partial<AntispamOverride>): AntispamOverride {
+  return {
+    senderAllowlist: [],
+    senderBlocklist: [],
+    networkAllowlist: [],
+    networkBlocklist: [],
+    ...fields,
+  };
+}
+
+test('validatePolicy accepts and normalizes overrides', () => {
+  const policy = validatePolicy({
+    ...defaultPolicy(),
+    overrides: [
+      overrideOf({
+        recipientDomain: 'Partner.EXAMPLE.',
+        antispam: antispamOverride({ spamThreshold: 10, senderAllowlist: [' friend.example '] }),
+      }),
+      overrideOf({ direction: Direction.DIRECTION_OUTBOUND, antispam: antispamOverride({}) }),
+    ],
+  });
+  assert.equal(policy.overrides[0]?.recipientDomain, 'partner.example');
+  assert.deepEqual(policy.overrides[0]?.antispam?.senderAllowlist, ['friend.example']);
+});
+
+test('validatePolicy names bad overrides', () => {
+  const errors = fieldErrorsOf({
+    ...defaultPolicy(),
+    overrides: [
+      overrideOf({ antispam: antispamOverride({ spamThreshold: 10 }) }),
+      overrideOf({ recipientDomain: 'bad..example' }),
+      overrideOf({ recipientDomain: 'a.example', direction: Direction.DIRECTION_INBOUND }),
+      overrideOf({ recipientDomain: 'A.example', direction: Direction.DIRECTION_INBOUND }),
+      overrideOf({
+        recipientDomain: 'b.example',
+        antispam: antispamOverride({
+          probableSpamThreshold: 8,
+          onSpam: -1 as SpamAction,
+          networkBlocklist: ['10.0.0.0/99'],
+        }),
+      }),
+      overrideOf({
+        direction: Direction.DIRECTION_OUTBOUND,
+        antivirus: {
+          inbound: { onInfected: VirusAction.VIRUS_ACTION_SKIP },
+          outbound: { onInfected: 42 as VirusAction },
+          subjectTags: { sleepy: 'x' },
+        },
+      }),
+      overrideOf({ direction: 7 as Direction }),
+    ],
+  });
+  const expected = [
+    'overrides[0]: set recipientDomain, direction or both; settings for all mail belong in the global antivirus and antispam sections',
+    'overrides[1].recipientDomain: "bad..example" is not a valid domain name',
+    'overrides[3]: overrides[2] has the same recipientDomain and direction; merge the two',
+    'overrides[4].antispam.networkBlocklist[0]: "10.0.0.0/99": prefix length must be a number from 1 to 32',
+    'overrides[4].antispam.probableSpamThreshold: 8 must not exceed antispam.spamThreshold (5)',
+    'overrides[4].antispam.onSpam: unknown value; use one of the names in policy.proto',
+    'overrides[5].antivirus.inbound: never applies, because the override is for outbound mail',
+    'overrides[5].antivirus.outbound.onInfected: unknown action; use one of the VIRUS_ACTION_ names in policy.proto',
+    'overrides[5].antivirus.subjectTags.sleepy: unknown status; expected one of infected, blocked, protected, corrupted, unscanned',
+    'overrides[6].direction: unknown value; use DIRECTION_INBOUND or DIRECTION_OUTBOUND',
+  ];
+  for (const line of expected)
+    assert.ok(errors.includes(line), `missing field error: ${line}\ngot: ${errors.join('\n')}`);
+  assert.equal(errors.length, expected.length, errors.join('\n'));
 });

@@ -5,6 +5,7 @@ import { policyInvalid } from '../errors.js';
 import { cidrProblem, isDomainName } from './names.js';
 import { checkAntispamLists, normalizeAntispamLists } from './validate-antispam.js';
 import { checkAntivirus, normalizeAntivirus } from './validate-antivirus.js';
+import { checkOverrides, normalizeOverrides } from './validate-overrides.js';
 
 const maxMessageBytesLimit = 1024 * 1024 * 1024;
 /** RFC 5321 section 4.5.3.2.6: a client waits 10 minutes for the reply to the end of DATA. */
@@ -26,6 +27,7 @@ export function normalizePolicy(policy: Policy): Policy {
     trustedNetworks: trimAll(policy.trustedNetworks),
     antivirus: normalizeAntivirus(policy.antivirus ?? defaults.antivirus!),
     antispam: normalizeAntispamLists(antispam),
+    overrides: normalizeOverrides(policy.overrides),
   };
 }
 
@@ -40,6 +42,10 @@ export function validatePolicy(input: Policy): Policy {
   checkTopLevel(policy, errors);
   checkAntivirus(policy, errors);
   checkAntispam(policy, errors);
+  checkOverrides(policy, errors, (resolved, resolvedErrors) => {
+    checkAntivirus(resolved, resolvedErrors);
+    checkAntispam(resolved, resolvedErrors);
+  });
   if (errors.length > 0) throw policyInvalid(errors);
   return policy;
 }

@@ -5,7 +5,7 @@ import {
   type SMTPServerDataStream,
   type SMTPServerSession,
 } from 'smtp-server';
-import type { Logger, PolicySource } from '@mailshield/common';
+import { overrideGroupOf, type Logger, type PolicySource } from '@mailshield/common';
 import type { Policy } from '@mailshield/proto/policy';
 import { RelayRules, domainOf } from '../domain/relay-rules.js';
 import { toHeaderToken } from '../domain/received-header.js';
@@ -198,7 +198,7 @@ export class SmtpListener {
       );
     }
     const refusal = this.rules.refusalOf(session.remoteAddress, address.address);
-    if (refusal === undefined) return null;
+    if (refusal === undefined) return this.checkOverrideGroup(address, session);
     this.deps.metrics.relayDenied.inc();
     const domain = toHeaderToken(domainOf(address.address)) || address.address;
     this.deps.logger.info(
@@ -212,6 +212,33 @@ export class SmtpListener {
       );
     }
     return new SmtpReplyError(550, `5.7.1 Relaying denied for <${domain}>`);
+  }
+
+  /**
+   * Defers a recipient whose domain has other policy overrides than the first accepted
+   * recipient, because the stages give one verdict per message. A 452 is a temporary failure of
+   * that recipient only. RFC 5321 section 4.5.3.1.10 uses the same reply for recipients over a
+   * server's limit, and clients send such recipients again in a later transaction.
+   */
+  private checkOverrideGroup(address: SMTPServerAddress, session: SMTPServerSession): Error | null {
+    const first = session.envelope.rcptTo[0];
+    if (first === undefined) return null;
+    const policy = this.deps.policy.current();
+    const firstGroup = overrideGroupOf(policy, domainOf(first.address));
+    const group = overrideGroupOf(policy, domainOf(address.address));
+    if (group === firstGroup) return null;
+    this.deps.logger.info(
+      {
+        event: 'smtp.rcpt_other_policy',
+        smtp_session_id: session.id,
+        policy_version: policy.version,
+      },
+      'recipient deferred to another transaction: its domain has other policy overrides',
+    );
+    return new SmtpReplyError(
+      452,
+      '4.5.3 Recipient has another policy than the earlier recipients; send it in a new transaction',
+    );
   }
 
   private async onData(

@@ -20,6 +20,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { Timestamp } from "../../google/protobuf/timestamp.js";
 import { Policy } from "./policy.js";
 
 export const protobufPackage = "mailshield.v1";
@@ -42,6 +43,46 @@ export interface SetPolicyRequest {
 export interface WatchPolicyRequest {
   /** Name of the watching component, for status reports. */
   component: string;
+}
+
+export interface PolicyHistoryRequest {
+  /** At most this many versions; 0 means 20. */
+  limit: number;
+}
+
+/** One stored policy version, without its content. */
+export interface PolicyHistoryEntry {
+  version: number;
+  /** Who stored it; "seed" for the policy a fresh store starts with. */
+  actor: string;
+  storedAt:
+    | Date
+    | undefined;
+  /** Short description of the version, such as "after-queue, 2 relay domains, 1 override". */
+  summary: string;
+}
+
+export interface PolicyHistoryResponse {
+  entries: PolicyHistoryEntry[];
+}
+
+export interface RollbackPolicyRequest {
+  /** Version whose content becomes the new current policy. */
+  toVersion: number;
+  /** Optimistic concurrency: when non-zero, Rollback fails unless this is the current version. */
+  expectedVersion: number;
+  /** Who made the change, for the audit trail. */
+  actor: string;
+}
+
+export interface ReportAppliedRequest {
+  /** Name of the component, as in WatchPolicyRequest. */
+  component: string;
+  /** Policy version the component now runs. */
+  version: number;
+}
+
+export interface ReportAppliedResponse {
 }
 
 function createBaseGetPolicyRequest(): GetPolicyRequest {
@@ -270,6 +311,511 @@ export const WatchPolicyRequest: MessageFns<WatchPolicyRequest> = {
   },
 };
 
+function createBasePolicyHistoryRequest(): PolicyHistoryRequest {
+  return { limit: 0 };
+}
+
+export const PolicyHistoryRequest: MessageFns<PolicyHistoryRequest> = {
+  encode(message: PolicyHistoryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.limit !== 0) {
+      writer.uint32(8).int32(message.limit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PolicyHistoryRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePolicyHistoryRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.limit = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PolicyHistoryRequest {
+    return { limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0 };
+  },
+
+  toJSON(message: PolicyHistoryRequest): unknown {
+    const obj: any = {};
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PolicyHistoryRequest>, I>>(base?: I): PolicyHistoryRequest {
+    return PolicyHistoryRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PolicyHistoryRequest>, I>>(object: I): PolicyHistoryRequest {
+    const message = createBasePolicyHistoryRequest();
+    message.limit = object.limit ?? 0;
+    return message;
+  },
+};
+
+function createBasePolicyHistoryEntry(): PolicyHistoryEntry {
+  return { version: 0, actor: "", storedAt: undefined, summary: "" };
+}
+
+export const PolicyHistoryEntry: MessageFns<PolicyHistoryEntry> = {
+  encode(message: PolicyHistoryEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.version !== 0) {
+      writer.uint32(8).int64(message.version);
+    }
+    if (message.actor !== "") {
+      writer.uint32(18).string(message.actor);
+    }
+    if (message.storedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.storedAt), writer.uint32(26).fork()).join();
+    }
+    if (message.summary !== "") {
+      writer.uint32(34).string(message.summary);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PolicyHistoryEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePolicyHistoryEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.version = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.actor = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.storedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.summary = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PolicyHistoryEntry {
+    return {
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      actor: isSet(object.actor) ? globalThis.String(object.actor) : "",
+      storedAt: isSet(object.storedAt)
+        ? fromJsonTimestamp(object.storedAt)
+        : isSet(object.stored_at)
+        ? fromJsonTimestamp(object.stored_at)
+        : undefined,
+      summary: isSet(object.summary) ? globalThis.String(object.summary) : "",
+    };
+  },
+
+  toJSON(message: PolicyHistoryEntry): unknown {
+    const obj: any = {};
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    if (message.actor !== "") {
+      obj.actor = message.actor;
+    }
+    if (message.storedAt !== undefined) {
+      obj.storedAt = message.storedAt.toISOString();
+    }
+    if (message.summary !== "") {
+      obj.summary = message.summary;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PolicyHistoryEntry>, I>>(base?: I): PolicyHistoryEntry {
+    return PolicyHistoryEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PolicyHistoryEntry>, I>>(object: I): PolicyHistoryEntry {
+    const message = createBasePolicyHistoryEntry();
+    message.version = object.version ?? 0;
+    message.actor = object.actor ?? "";
+    message.storedAt = object.storedAt ?? undefined;
+    message.summary = object.summary ?? "";
+    return message;
+  },
+};
+
+function createBasePolicyHistoryResponse(): PolicyHistoryResponse {
+  return { entries: [] };
+}
+
+export const PolicyHistoryResponse: MessageFns<PolicyHistoryResponse> = {
+  encode(message: PolicyHistoryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.entries) {
+      PolicyHistoryEntry.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PolicyHistoryResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePolicyHistoryResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entries.push(PolicyHistoryEntry.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PolicyHistoryResponse {
+    return {
+      entries: globalThis.Array.isArray(object?.entries)
+        ? object.entries.map((e: any) => PolicyHistoryEntry.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: PolicyHistoryResponse): unknown {
+    const obj: any = {};
+    if (message.entries?.length) {
+      obj.entries = message.entries.map((e) => PolicyHistoryEntry.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PolicyHistoryResponse>, I>>(base?: I): PolicyHistoryResponse {
+    return PolicyHistoryResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PolicyHistoryResponse>, I>>(object: I): PolicyHistoryResponse {
+    const message = createBasePolicyHistoryResponse();
+    message.entries = object.entries?.map((e) => PolicyHistoryEntry.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRollbackPolicyRequest(): RollbackPolicyRequest {
+  return { toVersion: 0, expectedVersion: 0, actor: "" };
+}
+
+export const RollbackPolicyRequest: MessageFns<RollbackPolicyRequest> = {
+  encode(message: RollbackPolicyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.toVersion !== 0) {
+      writer.uint32(8).int64(message.toVersion);
+    }
+    if (message.expectedVersion !== 0) {
+      writer.uint32(16).int64(message.expectedVersion);
+    }
+    if (message.actor !== "") {
+      writer.uint32(26).string(message.actor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RollbackPolicyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRollbackPolicyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.toVersion = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.expectedVersion = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.actor = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RollbackPolicyRequest {
+    return {
+      toVersion: isSet(object.toVersion)
+        ? globalThis.Number(object.toVersion)
+        : isSet(object.to_version)
+        ? globalThis.Number(object.to_version)
+        : 0,
+      expectedVersion: isSet(object.expectedVersion)
+        ? globalThis.Number(object.expectedVersion)
+        : isSet(object.expected_version)
+        ? globalThis.Number(object.expected_version)
+        : 0,
+      actor: isSet(object.actor) ? globalThis.String(object.actor) : "",
+    };
+  },
+
+  toJSON(message: RollbackPolicyRequest): unknown {
+    const obj: any = {};
+    if (message.toVersion !== 0) {
+      obj.toVersion = Math.round(message.toVersion);
+    }
+    if (message.expectedVersion !== 0) {
+      obj.expectedVersion = Math.round(message.expectedVersion);
+    }
+    if (message.actor !== "") {
+      obj.actor = message.actor;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RollbackPolicyRequest>, I>>(base?: I): RollbackPolicyRequest {
+    return RollbackPolicyRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RollbackPolicyRequest>, I>>(object: I): RollbackPolicyRequest {
+    const message = createBaseRollbackPolicyRequest();
+    message.toVersion = object.toVersion ?? 0;
+    message.expectedVersion = object.expectedVersion ?? 0;
+    message.actor = object.actor ?? "";
+    return message;
+  },
+};
+
+function createBaseReportAppliedRequest(): ReportAppliedRequest {
+  return { component: "", version: 0 };
+}
+
+export const ReportAppliedRequest: MessageFns<ReportAppliedRequest> = {
+  encode(message: ReportAppliedRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.component !== "") {
+      writer.uint32(10).string(message.component);
+    }
+    if (message.version !== 0) {
+      writer.uint32(16).int64(message.version);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReportAppliedRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReportAppliedRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.component = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.version = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReportAppliedRequest {
+    return {
+      component: isSet(object.component) ? globalThis.String(object.component) : "",
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+    };
+  },
+
+  toJSON(message: ReportAppliedRequest): unknown {
+    const obj: any = {};
+    if (message.component !== "") {
+      obj.component = message.component;
+    }
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReportAppliedRequest>, I>>(base?: I): ReportAppliedRequest {
+    return ReportAppliedRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReportAppliedRequest>, I>>(object: I): ReportAppliedRequest {
+    const message = createBaseReportAppliedRequest();
+    message.component = object.component ?? "";
+    message.version = object.version ?? 0;
+    return message;
+  },
+};
+
+function createBaseReportAppliedResponse(): ReportAppliedResponse {
+  return {};
+}
+
+export const ReportAppliedResponse: MessageFns<ReportAppliedResponse> = {
+  encode(_: ReportAppliedResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReportAppliedResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReportAppliedResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ReportAppliedResponse {
+    return {};
+  },
+
+  toJSON(_: ReportAppliedResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReportAppliedResponse>, I>>(base?: I): ReportAppliedResponse {
+    return ReportAppliedResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReportAppliedResponse>, I>>(_: I): ReportAppliedResponse {
+    const message = createBaseReportAppliedResponse();
+    return message;
+  },
+};
+
 /** Policy storage. Every service watches it and applies changes without a restart. */
 export type ConfigService = typeof ConfigService;
 export const ConfigService = {
@@ -307,6 +853,42 @@ export const ConfigService = {
     responseSerialize: (value: Policy): Buffer => Buffer.from(Policy.encode(value).finish()),
     responseDeserialize: (value: Buffer): Policy => Policy.decode(value),
   },
+  /** Lists stored versions, newest first. */
+  history: {
+    path: "/mailshield.v1.Config/History" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PolicyHistoryRequest): Buffer => Buffer.from(PolicyHistoryRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PolicyHistoryRequest => PolicyHistoryRequest.decode(value),
+    responseSerialize: (value: PolicyHistoryResponse): Buffer =>
+      Buffer.from(PolicyHistoryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PolicyHistoryResponse => PolicyHistoryResponse.decode(value),
+  },
+  /**
+   * Stores the content of an earlier version as a new version; history is never rewritten.
+   * Fails with NOT_FOUND for an unknown version, and like Set otherwise.
+   */
+  rollback: {
+    path: "/mailshield.v1.Config/Rollback" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RollbackPolicyRequest): Buffer =>
+      Buffer.from(RollbackPolicyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RollbackPolicyRequest => RollbackPolicyRequest.decode(value),
+    responseSerialize: (value: Policy): Buffer => Buffer.from(Policy.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Policy => Policy.decode(value),
+  },
+  /** Records the policy version a component has applied, for Integrity.Status. */
+  reportApplied: {
+    path: "/mailshield.v1.Config/ReportApplied" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReportAppliedRequest): Buffer => Buffer.from(ReportAppliedRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReportAppliedRequest => ReportAppliedRequest.decode(value),
+    responseSerialize: (value: ReportAppliedResponse): Buffer =>
+      Buffer.from(ReportAppliedResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReportAppliedResponse => ReportAppliedResponse.decode(value),
+  },
 } as const;
 
 export interface ConfigServer extends UntypedServiceImplementation {
@@ -320,6 +902,15 @@ export interface ConfigServer extends UntypedServiceImplementation {
   set: handleUnaryCall<SetPolicyRequest, Policy>;
   /** Sends the current policy at once, then every new version until the call is cancelled. */
   watch: handleServerStreamingCall<WatchPolicyRequest, Policy>;
+  /** Lists stored versions, newest first. */
+  history: handleUnaryCall<PolicyHistoryRequest, PolicyHistoryResponse>;
+  /**
+   * Stores the content of an earlier version as a new version; history is never rewritten.
+   * Fails with NOT_FOUND for an unknown version, and like Set otherwise.
+   */
+  rollback: handleUnaryCall<RollbackPolicyRequest, Policy>;
+  /** Records the policy version a component has applied, for Integrity.Status. */
+  reportApplied: handleUnaryCall<ReportAppliedRequest, ReportAppliedResponse>;
 }
 
 export interface ConfigClient extends Client {
@@ -356,6 +947,57 @@ export interface ConfigClient extends Client {
   /** Sends the current policy at once, then every new version until the call is cancelled. */
   watch(request: WatchPolicyRequest, options?: Partial<CallOptions>): ClientReadableStream<Policy>;
   watch(request: WatchPolicyRequest, metadata?: Metadata, options?: Partial<CallOptions>): ClientReadableStream<Policy>;
+  /** Lists stored versions, newest first. */
+  history(
+    request: PolicyHistoryRequest,
+    callback: (error: ServiceError | null, response: PolicyHistoryResponse) => void,
+  ): ClientUnaryCall;
+  history(
+    request: PolicyHistoryRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PolicyHistoryResponse) => void,
+  ): ClientUnaryCall;
+  history(
+    request: PolicyHistoryRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PolicyHistoryResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Stores the content of an earlier version as a new version; history is never rewritten.
+   * Fails with NOT_FOUND for an unknown version, and like Set otherwise.
+   */
+  rollback(
+    request: RollbackPolicyRequest,
+    callback: (error: ServiceError | null, response: Policy) => void,
+  ): ClientUnaryCall;
+  rollback(
+    request: RollbackPolicyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Policy) => void,
+  ): ClientUnaryCall;
+  rollback(
+    request: RollbackPolicyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Policy) => void,
+  ): ClientUnaryCall;
+  /** Records the policy version a component has applied, for Integrity.Status. */
+  reportApplied(
+    request: ReportAppliedRequest,
+    callback: (error: ServiceError | null, response: ReportAppliedResponse) => void,
+  ): ClientUnaryCall;
+  reportApplied(
+    request: ReportAppliedRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReportAppliedResponse) => void,
+  ): ClientUnaryCall;
+  reportApplied(
+    request: ReportAppliedRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReportAppliedResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const ConfigClient = makeGenericClientConstructor(ConfigService, "mailshield.v1.Config") as unknown as {
@@ -376,6 +1018,28 @@ export type DeepPartial<T> = T extends Builtin ? T
 type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
+
+function toTimestamp(date: Date): Timestamp {
+  const seconds = Math.trunc(date.getTime() / 1_000);
+  const nanos = (date.getTime() % 1_000) * 1_000_000;
+  return { seconds, nanos };
+}
+
+function fromTimestamp(t: Timestamp): Date {
+  let millis = (t.seconds || 0) * 1_000;
+  millis += (t.nanos || 0) / 1_000_000;
+  return new globalThis.Date(millis);
+}
+
+function fromJsonTimestamp(o: any): Date {
+  if (o instanceof globalThis.Date) {
+    return o;
+  } else if (typeof o === "string") {
+    return new globalThis.Date(o);
+  } else {
+    return fromTimestamp(Timestamp.fromJSON(o));
+  }
+}
 
 function longToNumber(int64: { toString(): string }): number {
   const num = globalThis.Number(int64.toString());

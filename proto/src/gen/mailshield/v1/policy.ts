@@ -354,7 +354,80 @@ export interface Policy {
   /** How long a before-queue session waits for the verdict before answering 451, in seconds. */
   beforeQueueTimeoutSeconds: number;
   antivirus: AntivirusPolicy | undefined;
-  antispam: AntispamPolicy | undefined;
+  antispam:
+    | AntispamPolicy
+    | undefined;
+  /**
+   * Changes to the antivirus and antispam settings above for one direction, one recipient
+   * domain, or both. The most specific override wins: global < direction < domain <
+   * domain and direction. Each (recipient_domain, direction) pair has at most one entry.
+   */
+  overrides: PolicyOverride[];
+}
+
+/**
+ * Settings that differ from the global policy for some mail. A field left unset keeps the
+ * value of the less specific level.
+ */
+export interface PolicyOverride {
+  /** Recipient domain, such as "example.com"; empty for an override of a whole direction. */
+  recipientDomain: string;
+  /**
+   * Direction it applies to; DIRECTION_UNSPECIFIED for both. Either this or
+   * recipient_domain must be set.
+   */
+  direction: Direction;
+  antivirus: AntivirusOverride | undefined;
+  antispam: AntispamOverride | undefined;
+}
+
+/** Antivirus settings of an override. */
+export interface AntivirusOverride {
+  /** Actions for inbound mail; only used when the override covers inbound mail. */
+  inbound:
+    | VirusActionsOverride
+    | undefined;
+  /** Actions for outbound mail; only used when the override covers outbound mail. */
+  outbound:
+    | VirusActionsOverride
+    | undefined;
+  /**
+   * Subject tags by status name, merged key by key into the tags of the less specific level.
+   * An empty tag removes that status's tag.
+   */
+  subjectTags: { [key: string]: string };
+}
+
+export interface AntivirusOverride_SubjectTagsEntry {
+  key: string;
+  value: string;
+}
+
+/** Antivirus actions of an override; each one that is set replaces the less specific one. */
+export interface VirusActionsOverride {
+  onInfected?: VirusAction | undefined;
+  onProtected?: VirusAction | undefined;
+  onCorrupted?: VirusAction | undefined;
+  onEngineError?: VirusAction | undefined;
+  onLimitExceeded?: VirusAction | undefined;
+}
+
+/**
+ * Antispam settings of an override. A set field replaces the less specific value, and list
+ * entries add to the lists of the less specific levels.
+ */
+export interface AntispamOverride {
+  spamThreshold?: number | undefined;
+  probableSpamThreshold?: number | undefined;
+  onSpam?: SpamAction | undefined;
+  onProbableSpam?: SpamAction | undefined;
+  onBlacklisted?: SpamAction | undefined;
+  onMassMailing?: SpamAction | undefined;
+  subjectTag?: string | undefined;
+  senderAllowlist: string[];
+  senderBlocklist: string[];
+  networkAllowlist: string[];
+  networkBlocklist: string[];
 }
 
 function createBaseVirusActions(): VirusActions {
@@ -1849,6 +1922,7 @@ function createBasePolicy(): Policy {
     beforeQueueTimeoutSeconds: 0,
     antivirus: undefined,
     antispam: undefined,
+    overrides: [],
   };
 }
 
@@ -1877,6 +1951,9 @@ export const Policy: MessageFns<Policy> = {
     }
     if (message.antispam !== undefined) {
       AntispamPolicy.encode(message.antispam, writer.uint32(66).fork()).join();
+    }
+    for (const v of message.overrides) {
+      PolicyOverride.encode(v!, writer.uint32(74).fork()).join();
     }
     return writer;
   },
@@ -1958,6 +2035,14 @@ export const Policy: MessageFns<Policy> = {
             message.antispam = AntispamPolicy.decode(reader, reader.uint32());
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.overrides.push(PolicyOverride.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2000,6 +2085,9 @@ export const Policy: MessageFns<Policy> = {
         : 0,
       antivirus: isSet(object.antivirus) ? AntivirusPolicy.fromJSON(object.antivirus) : undefined,
       antispam: isSet(object.antispam) ? AntispamPolicy.fromJSON(object.antispam) : undefined,
+      overrides: globalThis.Array.isArray(object?.overrides)
+        ? object.overrides.map((e: any) => PolicyOverride.fromJSON(e))
+        : [],
     };
   },
 
@@ -2029,6 +2117,9 @@ export const Policy: MessageFns<Policy> = {
     if (message.antispam !== undefined) {
       obj.antispam = AntispamPolicy.toJSON(message.antispam);
     }
+    if (message.overrides?.length) {
+      obj.overrides = message.overrides.map((e) => PolicyOverride.toJSON(e));
+    }
     return obj;
   },
 
@@ -2049,6 +2140,813 @@ export const Policy: MessageFns<Policy> = {
     message.antispam = (object.antispam !== undefined && object.antispam !== null)
       ? AntispamPolicy.fromPartial(object.antispam)
       : undefined;
+    message.overrides = object.overrides?.map((e) => PolicyOverride.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBasePolicyOverride(): PolicyOverride {
+  return { recipientDomain: "", direction: 0, antivirus: undefined, antispam: undefined };
+}
+
+export const PolicyOverride: MessageFns<PolicyOverride> = {
+  encode(message: PolicyOverride, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.recipientDomain !== "") {
+      writer.uint32(10).string(message.recipientDomain);
+    }
+    if (message.direction !== 0) {
+      writer.uint32(16).int32(message.direction);
+    }
+    if (message.antivirus !== undefined) {
+      AntivirusOverride.encode(message.antivirus, writer.uint32(26).fork()).join();
+    }
+    if (message.antispam !== undefined) {
+      AntispamOverride.encode(message.antispam, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PolicyOverride {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePolicyOverride();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.recipientDomain = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.direction = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.antivirus = AntivirusOverride.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.antispam = AntispamOverride.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PolicyOverride {
+    return {
+      recipientDomain: isSet(object.recipientDomain)
+        ? globalThis.String(object.recipientDomain)
+        : isSet(object.recipient_domain)
+        ? globalThis.String(object.recipient_domain)
+        : "",
+      direction: isSet(object.direction) ? directionFromJSON(object.direction) : 0,
+      antivirus: isSet(object.antivirus) ? AntivirusOverride.fromJSON(object.antivirus) : undefined,
+      antispam: isSet(object.antispam) ? AntispamOverride.fromJSON(object.antispam) : undefined,
+    };
+  },
+
+  toJSON(message: PolicyOverride): unknown {
+    const obj: any = {};
+    if (message.recipientDomain !== "") {
+      obj.recipientDomain = message.recipientDomain;
+    }
+    if (message.direction !== 0) {
+      obj.direction = directionToJSON(message.direction);
+    }
+    if (message.antivirus !== undefined) {
+      obj.antivirus = AntivirusOverride.toJSON(message.antivirus);
+    }
+    if (message.antispam !== undefined) {
+      obj.antispam = AntispamOverride.toJSON(message.antispam);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PolicyOverride>, I>>(base?: I): PolicyOverride {
+    return PolicyOverride.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PolicyOverride>, I>>(object: I): PolicyOverride {
+    const message = createBasePolicyOverride();
+    message.recipientDomain = object.recipientDomain ?? "";
+    message.direction = object.direction ?? 0;
+    message.antivirus = (object.antivirus !== undefined && object.antivirus !== null)
+      ? AntivirusOverride.fromPartial(object.antivirus)
+      : undefined;
+    message.antispam = (object.antispam !== undefined && object.antispam !== null)
+      ? AntispamOverride.fromPartial(object.antispam)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseAntivirusOverride(): AntivirusOverride {
+  return { inbound: undefined, outbound: undefined, subjectTags: {} };
+}
+
+export const AntivirusOverride: MessageFns<AntivirusOverride> = {
+  encode(message: AntivirusOverride, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.inbound !== undefined) {
+      VirusActionsOverride.encode(message.inbound, writer.uint32(10).fork()).join();
+    }
+    if (message.outbound !== undefined) {
+      VirusActionsOverride.encode(message.outbound, writer.uint32(18).fork()).join();
+    }
+    globalThis.Object.entries(message.subjectTags).forEach(([key, value]: [string, string]) => {
+      AntivirusOverride_SubjectTagsEntry.encode({ key: key as any, value }, writer.uint32(26).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AntivirusOverride {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAntivirusOverride();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.inbound = VirusActionsOverride.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.outbound = VirusActionsOverride.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            const entry3 = AntivirusOverride_SubjectTagsEntry.decode(reader, reader.uint32());
+            if (entry3.value !== undefined) {
+              message.subjectTags[entry3.key] = entry3.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AntivirusOverride {
+    return {
+      inbound: isSet(object.inbound) ? VirusActionsOverride.fromJSON(object.inbound) : undefined,
+      outbound: isSet(object.outbound) ? VirusActionsOverride.fromJSON(object.outbound) : undefined,
+      subjectTags: isObject(object.subjectTags)
+        ? (globalThis.Object.entries(object.subjectTags) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.subject_tags)
+        ? (globalThis.Object.entries(object.subject_tags) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: AntivirusOverride): unknown {
+    const obj: any = {};
+    if (message.inbound !== undefined) {
+      obj.inbound = VirusActionsOverride.toJSON(message.inbound);
+    }
+    if (message.outbound !== undefined) {
+      obj.outbound = VirusActionsOverride.toJSON(message.outbound);
+    }
+    if (message.subjectTags) {
+      const entries = globalThis.Object.entries(message.subjectTags) as [string, string][];
+      if (entries.length > 0) {
+        obj.subjectTags = {};
+        entries.forEach(([k, v]) => {
+          obj.subjectTags[k] = v;
+        });
+      }
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AntivirusOverride>, I>>(base?: I): AntivirusOverride {
+    return AntivirusOverride.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AntivirusOverride>, I>>(object: I): AntivirusOverride {
+    const message = createBaseAntivirusOverride();
+    message.inbound = (object.inbound !== undefined && object.inbound !== null)
+      ? VirusActionsOverride.fromPartial(object.inbound)
+      : undefined;
+    message.outbound = (object.outbound !== undefined && object.outbound !== null)
+      ? VirusActionsOverride.fromPartial(object.outbound)
+      : undefined;
+    message.subjectTags = (globalThis.Object.entries(object.subjectTags ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseAntivirusOverride_SubjectTagsEntry(): AntivirusOverride_SubjectTagsEntry {
+  return { key: "", value: "" };
+}
+
+export const AntivirusOverride_SubjectTagsEntry: MessageFns<AntivirusOverride_SubjectTagsEntry> = {
+  encode(message: AntivirusOverride_SubjectTagsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AntivirusOverride_SubjectTagsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAntivirusOverride_SubjectTagsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AntivirusOverride_SubjectTagsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: AntivirusOverride_SubjectTagsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AntivirusOverride_SubjectTagsEntry>, I>>(
+    base?: I,
+  ): AntivirusOverride_SubjectTagsEntry {
+    return AntivirusOverride_SubjectTagsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AntivirusOverride_SubjectTagsEntry>, I>>(
+    object: I,
+  ): AntivirusOverride_SubjectTagsEntry {
+    const message = createBaseAntivirusOverride_SubjectTagsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseVirusActionsOverride(): VirusActionsOverride {
+  return {
+    onInfected: undefined,
+    onProtected: undefined,
+    onCorrupted: undefined,
+    onEngineError: undefined,
+    onLimitExceeded: undefined,
+  };
+}
+
+export const VirusActionsOverride: MessageFns<VirusActionsOverride> = {
+  encode(message: VirusActionsOverride, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.onInfected !== undefined) {
+      writer.uint32(8).int32(message.onInfected);
+    }
+    if (message.onProtected !== undefined) {
+      writer.uint32(16).int32(message.onProtected);
+    }
+    if (message.onCorrupted !== undefined) {
+      writer.uint32(24).int32(message.onCorrupted);
+    }
+    if (message.onEngineError !== undefined) {
+      writer.uint32(32).int32(message.onEngineError);
+    }
+    if (message.onLimitExceeded !== undefined) {
+      writer.uint32(40).int32(message.onLimitExceeded);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VirusActionsOverride {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVirusActionsOverride();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.onInfected = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.onProtected = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.onCorrupted = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.onEngineError = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.onLimitExceeded = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VirusActionsOverride {
+    return {
+      onInfected: isSet(object.onInfected)
+        ? virusActionFromJSON(object.onInfected)
+        : isSet(object.on_infected)
+        ? virusActionFromJSON(object.on_infected)
+        : undefined,
+      onProtected: isSet(object.onProtected)
+        ? virusActionFromJSON(object.onProtected)
+        : isSet(object.on_protected)
+        ? virusActionFromJSON(object.on_protected)
+        : undefined,
+      onCorrupted: isSet(object.onCorrupted)
+        ? virusActionFromJSON(object.onCorrupted)
+        : isSet(object.on_corrupted)
+        ? virusActionFromJSON(object.on_corrupted)
+        : undefined,
+      onEngineError: isSet(object.onEngineError)
+        ? virusActionFromJSON(object.onEngineError)
+        : isSet(object.on_engine_error)
+        ? virusActionFromJSON(object.on_engine_error)
+        : undefined,
+      onLimitExceeded: isSet(object.onLimitExceeded)
+        ? virusActionFromJSON(object.onLimitExceeded)
+        : isSet(object.on_limit_exceeded)
+        ? virusActionFromJSON(object.on_limit_exceeded)
+        : undefined,
+    };
+  },
+
+  toJSON(message: VirusActionsOverride): unknown {
+    const obj: any = {};
+    if (message.onInfected !== undefined) {
+      obj.onInfected = virusActionToJSON(message.onInfected);
+    }
+    if (message.onProtected !== undefined) {
+      obj.onProtected = virusActionToJSON(message.onProtected);
+    }
+    if (message.onCorrupted !== undefined) {
+      obj.onCorrupted = virusActionToJSON(message.onCorrupted);
+    }
+    if (message.onEngineError !== undefined) {
+      obj.onEngineError = virusActionToJSON(message.onEngineError);
+    }
+    if (message.onLimitExceeded !== undefined) {
+      obj.onLimitExceeded = virusActionToJSON(message.onLimitExceeded);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<VirusActionsOverride>, I>>(base?: I): VirusActionsOverride {
+    return VirusActionsOverride.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<VirusActionsOverride>, I>>(object: I): VirusActionsOverride {
+    const message = createBaseVirusActionsOverride();
+    message.onInfected = object.onInfected ?? undefined;
+    message.onProtected = object.onProtected ?? undefined;
+    message.onCorrupted = object.onCorrupted ?? undefined;
+    message.onEngineError = object.onEngineError ?? undefined;
+    message.onLimitExceeded = object.onLimitExceeded ?? undefined;
+    return message;
+  },
+};
+
+function createBaseAntispamOverride(): AntispamOverride {
+  return {
+    spamThreshold: undefined,
+    probableSpamThreshold: undefined,
+    onSpam: undefined,
+    onProbableSpam: undefined,
+    onBlacklisted: undefined,
+    onMassMailing: undefined,
+    subjectTag: undefined,
+    senderAllowlist: [],
+    senderBlocklist: [],
+    networkAllowlist: [],
+    networkBlocklist: [],
+  };
+}
+
+export const AntispamOverride: MessageFns<AntispamOverride> = {
+  encode(message: AntispamOverride, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.spamThreshold !== undefined) {
+      writer.uint32(9).double(message.spamThreshold);
+    }
+    if (message.probableSpamThreshold !== undefined) {
+      writer.uint32(17).double(message.probableSpamThreshold);
+    }
+    if (message.onSpam !== undefined) {
+      writer.uint32(24).int32(message.onSpam);
+    }
+    if (message.onProbableSpam !== undefined) {
+      writer.uint32(32).int32(message.onProbableSpam);
+    }
+    if (message.onBlacklisted !== undefined) {
+      writer.uint32(40).int32(message.onBlacklisted);
+    }
+    if (message.onMassMailing !== undefined) {
+      writer.uint32(48).int32(message.onMassMailing);
+    }
+    if (message.subjectTag !== undefined) {
+      writer.uint32(58).string(message.subjectTag);
+    }
+    for (const v of message.senderAllowlist) {
+      writer.uint32(66).string(v!);
+    }
+    for (const v of message.senderBlocklist) {
+      writer.uint32(74).string(v!);
+    }
+    for (const v of message.networkAllowlist) {
+      writer.uint32(82).string(v!);
+    }
+    for (const v of message.networkBlocklist) {
+      writer.uint32(90).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AntispamOverride {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAntispamOverride();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 9) {
+              break;
+            }
+
+            message.spamThreshold = reader.double();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.probableSpamThreshold = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.onSpam = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.onProbableSpam = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.onBlacklisted = reader.int32() as any;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.onMassMailing = reader.int32() as any;
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.subjectTag = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.senderAllowlist.push(reader.string());
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.senderBlocklist.push(reader.string());
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.networkAllowlist.push(reader.string());
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.networkBlocklist.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AntispamOverride {
+    return {
+      spamThreshold: isSet(object.spamThreshold)
+        ? globalThis.Number(object.spamThreshold)
+        : isSet(object.spam_threshold)
+        ? globalThis.Number(object.spam_threshold)
+        : undefined,
+      probableSpamThreshold: isSet(object.probableSpamThreshold)
+        ? globalThis.Number(object.probableSpamThreshold)
+        : isSet(object.probable_spam_threshold)
+        ? globalThis.Number(object.probable_spam_threshold)
+        : undefined,
+      onSpam: isSet(object.onSpam)
+        ? spamActionFromJSON(object.onSpam)
+        : isSet(object.on_spam)
+        ? spamActionFromJSON(object.on_spam)
+        : undefined,
+      onProbableSpam: isSet(object.onProbableSpam)
+        ? spamActionFromJSON(object.onProbableSpam)
+        : isSet(object.on_probable_spam)
+        ? spamActionFromJSON(object.on_probable_spam)
+        : undefined,
+      onBlacklisted: isSet(object.onBlacklisted)
+        ? spamActionFromJSON(object.onBlacklisted)
+        : isSet(object.on_blacklisted)
+        ? spamActionFromJSON(object.on_blacklisted)
+        : undefined,
+      onMassMailing: isSet(object.onMassMailing)
+        ? spamActionFromJSON(object.onMassMailing)
+        : isSet(object.on_mass_mailing)
+        ? spamActionFromJSON(object.on_mass_mailing)
+        : undefined,
+      subjectTag: isSet(object.subjectTag)
+        ? globalThis.String(object.subjectTag)
+        : isSet(object.subject_tag)
+        ? globalThis.String(object.subject_tag)
+        : undefined,
+      senderAllowlist: globalThis.Array.isArray(object?.senderAllowlist)
+        ? object.senderAllowlist.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.sender_allowlist)
+        ? object.sender_allowlist.map((e: any) => globalThis.String(e))
+        : [],
+      senderBlocklist: globalThis.Array.isArray(object?.senderBlocklist)
+        ? object.senderBlocklist.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.sender_blocklist)
+        ? object.sender_blocklist.map((e: any) => globalThis.String(e))
+        : [],
+      networkAllowlist: globalThis.Array.isArray(object?.networkAllowlist)
+        ? object.networkAllowlist.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.network_allowlist)
+        ? object.network_allowlist.map((e: any) => globalThis.String(e))
+        : [],
+      networkBlocklist: globalThis.Array.isArray(object?.networkBlocklist)
+        ? object.networkBlocklist.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.network_blocklist)
+        ? object.network_blocklist.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: AntispamOverride): unknown {
+    const obj: any = {};
+    if (message.spamThreshold !== undefined) {
+      obj.spamThreshold = floatToJson(message.spamThreshold);
+    }
+    if (message.probableSpamThreshold !== undefined) {
+      obj.probableSpamThreshold = floatToJson(message.probableSpamThreshold);
+    }
+    if (message.onSpam !== undefined) {
+      obj.onSpam = spamActionToJSON(message.onSpam);
+    }
+    if (message.onProbableSpam !== undefined) {
+      obj.onProbableSpam = spamActionToJSON(message.onProbableSpam);
+    }
+    if (message.onBlacklisted !== undefined) {
+      obj.onBlacklisted = spamActionToJSON(message.onBlacklisted);
+    }
+    if (message.onMassMailing !== undefined) {
+      obj.onMassMailing = spamActionToJSON(message.onMassMailing);
+    }
+    if (message.subjectTag !== undefined) {
+      obj.subjectTag = message.subjectTag;
+    }
+    if (message.senderAllowlist?.length) {
+      obj.senderAllowlist = message.senderAllowlist;
+    }
+    if (message.senderBlocklist?.length) {
+      obj.senderBlocklist = message.senderBlocklist;
+    }
+    if (message.networkAllowlist?.length) {
+      obj.networkAllowlist = message.networkAllowlist;
+    }
+    if (message.networkBlocklist?.length) {
+      obj.networkBlocklist = message.networkBlocklist;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AntispamOverride>, I>>(base?: I): AntispamOverride {
+    return AntispamOverride.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AntispamOverride>, I>>(object: I): AntispamOverride {
+    const message = createBaseAntispamOverride();
+    message.spamThreshold = object.spamThreshold ?? undefined;
+    message.probableSpamThreshold = object.probableSpamThreshold ?? undefined;
+    message.onSpam = object.onSpam ?? undefined;
+    message.onProbableSpam = object.onProbableSpam ?? undefined;
+    message.onBlacklisted = object.onBlacklisted ?? undefined;
+    message.onMassMailing = object.onMassMailing ?? undefined;
+    message.subjectTag = object.subjectTag ?? undefined;
+    message.senderAllowlist = object.senderAllowlist?.map((e) => e) || [];
+    message.senderBlocklist = object.senderBlocklist?.map((e) => e) || [];
+    message.networkAllowlist = object.networkAllowlist?.map((e) => e) || [];
+    message.networkBlocklist = object.networkBlocklist?.map((e) => e) || [];
     return message;
   },
 };
