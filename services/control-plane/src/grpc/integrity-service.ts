@@ -18,12 +18,13 @@ export function integrityService(
   return {
     status: countedUnary('Integrity.Status', logger, metrics, async (): Promise<StatusResponse> => {
       const policy = await store.get();
+      const leadership = monitor.leadership();
       return {
         components: monitor.snapshot(broadcaster.versionsByComponent()),
         policyVersion: policy.version,
         lastSelfTest: undefined,
-        leader: false,
-        leaderIdentity: '',
+        leader: leadership.isLeader,
+        leaderIdentity: leadership.holderIdentity,
       };
     }),
   };
