@@ -105,7 +105,7 @@ export function kafkaProbe(
   };
 }
 
-/** What every service depends on: its message bus and, when it watches one, the control plane. */
+/** Dependencies every service has: its message bus and, when it watches one, the control plane. */
 export interface ServiceDependencies {
   bus: MessageBus;
   /** Consumer group and topic whose lag the Kafka probe queries. */
