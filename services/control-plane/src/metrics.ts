@@ -26,8 +26,8 @@ export function createControlPlaneMetrics(registry: Registry): ControlPlaneMetri
     healthChecks: new Counter({
       name: 'mailshield_control_plane_health_checks_total',
       help:
-        'Health results received from components (Watch stream updates and broken streams), ' +
-        'by result: serving, degraded, not_serving, unreachable or unknown.',
+        'Health changes of component instances seen on their Watch streams, by the new ' +
+        'health: serving, degraded, not_serving, unreachable or unknown.',
       labelNames: ['component', 'result'],
       registers,
     }),

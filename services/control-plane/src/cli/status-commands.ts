@@ -60,7 +60,7 @@ function formatLeader(status: StatusResponse): string {
   return `leader: ${holder}; this replica does not restart components`;
 }
 
-/** One line: the verdict, when it finished, and each check that failed with what it got. */
+/** Formats the self-test as one line: verdict, finish time, and what each failed check got. */
 export function formatSelfTest(result: SelfTestResult): string {
   const verdict = result.passed ? 'passed' : 'FAILED';
   const checks = result.checks.map((check) =>

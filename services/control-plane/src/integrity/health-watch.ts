@@ -25,7 +25,7 @@ export interface HealthWatchOptions {
   address: HostPort;
   /** Seconds a new stream may take to send its first status before the address is UNREACHABLE. */
   timeoutSeconds: number;
-  /** Longest wait between two reconnection attempts, in seconds. */
+  /** Maximum wait between two reconnection attempts, in seconds. */
   maxBackoffSeconds: number;
   /** Called after every change of the health, the detail or a dependency. */
   onChange: () => void;
@@ -123,7 +123,7 @@ export class HealthWatch {
     return { health: 'SERVING', detail: '' };
   }
 
-  /** The dependencies the component reports; those it does not know are left out. */
+  /** Lists the dependencies the component reports, leaving out those it does not know. */
   dependencies(): DependencyStatus[] {
     const reported: DependencyStatus[] = [];
     for (const stream of this.streams.slice(2)) {

@@ -13,7 +13,7 @@ import {
 } from '@kubernetes/client-node';
 import type { KubernetesAccess } from './settings.js';
 
-/** A running pod of a component, with the address its gRPC health server answers on. */
+/** A running pod of a component, with the address its gRPC health server listens on. */
 export interface PodTarget {
   name: string;
   uid: string;
@@ -165,7 +165,7 @@ export class KubeClient {
 
   /**
    * Replaces a lease if it is still at `resourceVersion`; resolves false when another replica
-   * changed it in between, which the API server answers with 409 Conflict.
+   * changed it in between (the API server returns 409 Conflict).
    */
   async replaceLease(name: string, lease: LeaseRecord): Promise<boolean> {
     try {
@@ -206,7 +206,7 @@ function toLeaseSpec(lease: Omit<LeaseRecord, 'resourceVersion'>): NonNullable<V
   };
 }
 
-/** A short description of a failed API call: the HTTP status and the API server's message. */
+/** Describes a failed API call by its HTTP status and the API server's message. */
 export function describeKubeError(err: unknown): string {
   if (err instanceof ApiException) {
     const body = err.body as { message?: unknown } | string | undefined;

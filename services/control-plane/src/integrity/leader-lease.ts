@@ -13,7 +13,7 @@ export interface LeaderLeaseOptions {
   metrics: ControlPlaneMetrics;
 }
 
-/** Who leads the control-plane replicas, as this replica sees it. */
+/** Leader of the control-plane replicas, as last read by this replica. */
 export interface Leadership {
   isLeader: boolean;
   /** Identity of the holder, or '' when the lease is free or not read yet. */
@@ -22,7 +22,7 @@ export interface Leadership {
 
 /**
  * Leader election over a coordination.k8s.io/v1 Lease, in the manner of client-go's
- * leaderelection: the holder renews `renewTime` every `renewSeconds`; another replica takes
+ * leaderelection. The holder renews `renewTime` every `renewSeconds`. Another replica takes
  * the lease over once it has seen no change to it for `durationSeconds` by its own clock, so
  * clocks that disagree do not matter. Updates carry the resourceVersion they read, so of two
  * replicas racing for the lease only one wins. The holder stops acting once its last
@@ -100,7 +100,7 @@ export class LeaderLease {
     }
   }
 
-  /** One round: creates, renews or takes over the lease, or notes who holds it. */
+  /** Runs one round: creates, renews or takes over the lease, or notes who holds it. */
   async tryAcquireOrRenew(): Promise<void> {
     const kube = this.options.kube;
     if (kube === undefined) return;

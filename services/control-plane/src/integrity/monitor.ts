@@ -27,7 +27,7 @@ interface Tracked {
   detail: string;
   checkedAt: Date | undefined;
   since: Date;
-  /** Why the last pod list failed, or '' after a good one. */
+  /** Error of the last pod list, or '' after a successful one. */
   discoveryError: string;
 }
 
@@ -149,7 +149,7 @@ export class IntegrityMonitor {
     }
   }
 
-  /** Who leads the control-plane replicas; outside Kubernetes this replica always leads. */
+  /** Returns the leader of the control-plane replicas; outside Kubernetes this one leads. */
   leadership(): Leadership {
     return this.lease.leadership();
   }
@@ -286,7 +286,7 @@ export class IntegrityMonitor {
     }
   }
 
-  /** Each dependency once, with the worst health any instance reports for it. */
+  /** Merges the dependencies of all instances, keeping the worst health of each. */
   private dependencies(tracked: Tracked): DependencyStatus[] {
     const byName = new Map<string, DependencyStatus>();
     for (const [key, instance] of tracked.instances) {
@@ -304,7 +304,7 @@ export class IntegrityMonitor {
   }
 }
 
-/** The detail of a component: its own for one fixed address, else the pods that are not serving. */
+/** Describes a component: its own detail at a fixed address, else its pods that do not serve. */
 function describeInstances(tracked: Tracked, instances: Instance[]): string {
   if (instances.length === 1 && instances[0]!.pod === undefined) return instances[0]!.detail;
   const unwell = instances.filter((instance) => instance.health !== 'SERVING');

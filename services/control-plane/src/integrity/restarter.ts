@@ -20,7 +20,7 @@ export interface SickInstance {
   since: Date;
 }
 
-/** What the restarter did for one component, for the status. */
+/** Restart record of one component, for the status. */
 export interface RestartState {
   restartsInWindow: number;
   lastRestartAt: Date | undefined;
@@ -50,9 +50,10 @@ interface ComponentEntry {
 /**
  * Restarts components that stay unhealthy through the Kubernetes API: deletes the sick pod so
  * its controller replaces it, or restarts the Deployment's rollout, as configured per
- * component. Only the lease holder acts. After each restart the next one of the same component
- * waits a backoff that doubles up to a maximum and starts over once a window passes without a
- * restart; at most `restartMaxPerWindow` restarts happen in any window.
+ * component. Only the lease holder acts. After each restart, the next one of the same
+ * component waits a backoff that doubles up to a maximum. The backoff starts over once a
+ * window passes without a restart, and at most `restartMaxPerWindow` restarts happen in any
+ * window.
  */
 export class Restarter {
   private readonly entries = new Map<string, ComponentEntry>();

@@ -1,12 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { EnvReader } from '@mailshield/common';
 
-/** How the monitor repairs a component that stays unhealthy. */
+/** Repair the monitor applies to a component that stays unhealthy. */
 export type RestartMode = 'delete-pod' | 'rollout-restart' | 'off';
 
 const restartModes: readonly RestartMode[] = ['delete-pod', 'rollout-restart', 'off'];
 
-/** Where a component runs in Kubernetes and how it is restarted. */
+/** Kubernetes objects of a component and its restart mode. */
 export interface ComponentRepair {
   mode: RestartMode;
   /** Label selector of the component's pods, such as `app.kubernetes.io/component=antivirus`. */
@@ -134,7 +134,7 @@ function podNamespace(): string {
   }
 }
 
-/** The default settings with no variables set: dry run outside Kubernetes. */
+/** Returns the settings with no variables set: a dry run outside Kubernetes. */
 export function defaultIntegritySettings(componentNames: string[]): IntegritySettings {
   return readIntegritySettings(new EnvReader({}), componentNames, {});
 }

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 
 /**
- * A FAKE Kubernetes API server for tests, on 127.0.0.1 over plain HTTP. It stands in until a
- * real kube-apiserver can run in CI (none can be installed on the build machines). It serves
+ * A FAKE Kubernetes API server for tests, on 127.0.0.1 over plain HTTP. It replaces a real
+ * kube-apiserver in tests until one can run in CI. It serves
  * only the endpoints the integrity monitor calls, keeps their objects in memory, checks the
  * bearer token, and records every request so tests can check exactly what was sent:
  *

@@ -70,7 +70,7 @@ function startMonitor(
   return monitor;
 }
 
-/** A health server on 127.0.0.1 and one on ::1 with the same port, as two pods would have. */
+/** Starts health servers on 127.0.0.1 and ::1 with the same port, as two pods would have. */
 async function twoReplicas(t: TestContext): Promise<[GrpcServerHandle, GrpcServerHandle]> {
   for (let attempt = 0; ; attempt++) {
     const first = await startGrpcServer('127.0.0.1', 0, [], silentLogger);

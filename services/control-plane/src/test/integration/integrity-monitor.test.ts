@@ -82,7 +82,7 @@ test('monitor follows health over Watch streams', async (t) => {
 });
 
 test('silent peer is UNREACHABLE', async (t) => {
-  // Accepts TCP connections and never answers, as a hung process would.
+  // Accepts TCP connections and never replies, as a hung process would.
   const sockets = new Set<Socket>();
   const silent = createServer((socket) => sockets.add(socket));
   await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
