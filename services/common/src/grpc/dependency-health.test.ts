@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { Metadata } from '@grpc/grpc-js';
 import {
   HealthCheckResponse_ServingStatus as ServingStatus,
@@ -37,7 +37,8 @@ async function until(condition: () => Promise<boolean>): Promise<void> {
   }
 }
 
-test('dependency probes set health services', async (t) => {
+/** Starts a gRPC server with health and a health client of it, both closed after the test. */
+async function serverWithClient(t: TestContext) {
   const server = await startGrpcServer('127.0.0.1', 0, [], logger);
   t.after(() => server.stop());
   const client = new HealthClient(
@@ -46,6 +47,11 @@ test('dependency probes set health services', async (t) => {
     clientChannelOptions,
   );
   t.after(() => client.close());
+  return { server, client };
+}
+
+test('dependency probes set health services', async (t) => {
+  const { server, client } = await serverWithClient(t);
   let isUp = true;
   const stop = watchDependencies(
     server,
@@ -68,14 +74,7 @@ test('dependency probes set health services', async (t) => {
 });
 
 test('control-plane dependency follows the watch', async (t) => {
-  const server = await startGrpcServer('127.0.0.1', 0, [], logger);
-  t.after(() => server.stop());
-  const client = new HealthClient(
-    `127.0.0.1:${server.port}`,
-    insecureCredentials,
-    clientChannelOptions,
-  );
-  t.after(() => client.close());
+  const { server, client } = await serverWithClient(t);
   // A control plane that is not listening: the watch never connects.
   const watcher = new PolicyWatcher({
     controlPlane: { host: '127.0.0.1', port: 1 },

@@ -38,7 +38,11 @@ export interface LeaseRecord {
   resourceVersion: string;
 }
 
-/** The Kubernetes API calls the integrity monitor makes, all in one namespace. */
+/**
+ * The Kubernetes API calls the integrity monitor makes, all in one namespace.
+ * NOTE: tests run these calls only against the fake API server in `testing/`; no real API
+ * server has checked their bodies (Event and Lease fields, the patch) yet.
+ */
 export class KubeClient {
   private readonly core: CoreV1Api;
   private readonly apps: AppsV1Api;

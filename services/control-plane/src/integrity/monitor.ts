@@ -192,6 +192,8 @@ export class IntegrityMonitor {
       tracked.discoveryError = message;
       return;
     }
+    // NOTE: a component with no running pod shows as UNREACHABLE but is never restarted,
+    // since there is no pod to delete; its controller or a person has to bring it back.
     tracked.discoveryError = pods.length === 0 ? `no running pod matches ${selector}` : '';
     const seen = new Set<string>();
     for (const pod of pods) {
