@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import {
   DEGRADED_HEALTH_SERVICE,
   dependencyHealthService,
@@ -9,11 +9,31 @@ import {
   type GrpcServerHandle,
 } from '@mailshield/common';
 import { Registry } from 'prom-client';
-import { IntegrityMonitor } from '../../integrity/monitor.js';
+import { IntegrityMonitor, type IntegrityMonitorOptions } from '../../integrity/monitor.js';
 import { defaultIntegritySettings } from '../../integrity/settings.js';
 import { createControlPlaneMetrics } from '../../metrics.js';
 import { silentLogger } from '../../testing/support.js';
 import { waitFor } from '../../testing/wait.js';
+
+/** Creates a monitor of one component on 127.0.0.1, stopped after the test. */
+function newMonitor(
+  t: TestContext,
+  name: string,
+  port: number,
+  overrides: Partial<IntegrityMonitorOptions> & { registry?: Registry } = {},
+): IntegrityMonitor {
+  const { registry = new Registry(), ...options } = overrides;
+  const monitor = new IntegrityMonitor({
+    components: [{ name, address: { host: '127.0.0.1', port } }],
+    intervalSeconds: 60,
+    timeoutSeconds: 2,
+    logger: silentLogger,
+    metrics: createControlPlaneMetrics(registry),
+    ...options,
+  });
+  t.after(() => monitor.stop());
+  return monitor;
+}
 
 test('monitor follows health over Watch streams', async (t) => {
   const component: GrpcServerHandle = await startGrpcServer('127.0.0.1', 0, [], silentLogger);
@@ -22,14 +42,7 @@ test('monitor follows health over Watch streams', async (t) => {
     if (!isStopped) await component.stop();
   });
   const registry = new Registry();
-  const monitor = new IntegrityMonitor({
-    components: [{ name: 'antivirus', address: { host: '127.0.0.1', port: component.port } }],
-    intervalSeconds: 60,
-    timeoutSeconds: 2,
-    logger: silentLogger,
-    metrics: createControlPlaneMetrics(registry),
-  });
-  t.after(() => monitor.stop());
+  const monitor = newMonitor(t, 'antivirus', component.port, { registry });
   const versions = new Map([['antivirus', 4]]);
   const status = () => monitor.snapshot(versions)[0]!;
 
@@ -91,14 +104,7 @@ test('silent peer is UNREACHABLE', async (t) => {
     silent.close();
   });
   const port = (silent.address() as AddressInfo).port;
-  const monitor = new IntegrityMonitor({
-    components: [{ name: 'antispam', address: { host: '127.0.0.1', port } }],
-    intervalSeconds: 60,
-    timeoutSeconds: 0.5,
-    logger: silentLogger,
-    metrics: createControlPlaneMetrics(new Registry()),
-  });
-  t.after(() => monitor.stop());
+  const monitor = newMonitor(t, 'antispam', port, { timeoutSeconds: 0.5 });
   monitor.start();
   const status = () => monitor.snapshot(new Map())[0]!;
   await waitFor(() => status().health === 'UNREACHABLE', 'UNREACHABLE');
@@ -115,16 +121,12 @@ test('dry run outside Kubernetes', async (t) => {
     restartAfterSeconds: 0.2,
     restartBackoffSeconds: 60,
   };
-  const monitor = new IntegrityMonitor({
-    components: [{ name: 'antivirus', address: { host: '127.0.0.1', port: component.port } }],
+  const monitor = newMonitor(t, 'antivirus', component.port, {
+    registry,
     intervalSeconds: 0.1,
-    timeoutSeconds: 2,
-    logger: silentLogger,
-    metrics: createControlPlaneMetrics(registry),
     settings,
     identity: 'cp-dry',
   });
-  t.after(() => monitor.stop());
   monitor.start();
   const status = () => monitor.snapshot(new Map())[0]!;
   await waitFor(() => status().lastAction !== '', 'a last action');
