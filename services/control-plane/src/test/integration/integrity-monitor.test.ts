@@ -94,6 +94,24 @@ test('monitor follows health over Watch streams', async (t) => {
   );
 });
 
+test('monitor reconnects after a restart', async (t) => {
+  const first = await startGrpcServer('127.0.0.1', 0, [], silentLogger);
+  const port = first.port;
+  first.setHealth('SERVING');
+  const monitor = newMonitor(t, 'interceptor', port, { timeoutSeconds: 1 });
+  monitor.start();
+  const status = () => monitor.snapshot(new Map())[0]!;
+  await waitFor(() => status().health === 'SERVING', 'SERVING');
+  await first.stop();
+  await waitFor(() => status().health === 'UNREACHABLE', 'UNREACHABLE');
+
+  const second = await startGrpcServer('127.0.0.1', port, [], silentLogger);
+  t.after(() => second.stop());
+  second.setHealth('SERVING');
+  await waitFor(() => status().health === 'SERVING', 'SERVING after the restart');
+  assert.equal(status().detail, '');
+});
+
 test('silent peer is UNREACHABLE', async (t) => {
   // Accepts TCP connections and never replies, as a hung process would.
   const sockets = new Set<Socket>();
