@@ -55,8 +55,6 @@ export class HealthWatch {
   private readonly client: HealthClient;
   private readonly streams: StreamState[];
   private isClosed = false;
-  /** When a status or a stream failure was last received. */
-  updatedAt: Date | undefined;
 
   constructor(private readonly options: HealthWatchOptions) {
     const keepaliveMs = Math.max(1000, options.timeoutSeconds * 1000);
@@ -164,7 +162,7 @@ export class HealthWatch {
       }
       stream.status = response.status;
       stream.error = '';
-      this.changed();
+      this.options.onChange();
     });
     // Every end of a stream, cancelled ones included, reports 'error' or 'end'; without an
     // 'error' listener a cancelled call would crash the process.
@@ -187,13 +185,8 @@ export class HealthWatch {
     call.cancel();
     stream.status = undefined;
     stream.error = error;
-    this.changed();
+    this.options.onChange();
     stream.timer = setTimeout(() => this.open(stream), stream.backoffMs);
     stream.backoffMs = Math.min(stream.backoffMs * 2, this.options.maxBackoffSeconds * 1000);
-  }
-
-  private changed(): void {
-    this.updatedAt = new Date();
-    this.options.onChange();
   }
 }

@@ -60,10 +60,6 @@ export class Restarter {
 
   constructor(private readonly options: RestarterOptions) {}
 
-  get isDryRun(): boolean {
-    return this.options.kube === undefined;
-  }
-
   state(component: string): RestartState {
     const entry = this.entries.get(component);
     if (entry === undefined)
