@@ -51,6 +51,8 @@ export class KubeClient {
   constructor(
     config: KubeConfig,
     readonly namespace: string,
+    /** Deadline of one API call, in seconds; a call still running then is an error. */
+    private readonly requestTimeoutSeconds = 10,
   ) {
     this.core = config.makeApiClient(CoreV1Api);
     this.apps = config.makeApiClient(AppsV1Api);
@@ -70,7 +72,9 @@ export class KubeClient {
    * deleted are left out, since their replacement is on its way.
    */
   async listPods(labelSelector: string): Promise<PodTarget[]> {
-    const list = await this.core.listNamespacedPod({ namespace: this.namespace, labelSelector });
+    const list = await this.timed(
+      this.core.listNamespacedPod({ namespace: this.namespace, labelSelector }),
+    );
     const pods: PodTarget[] = [];
     for (const pod of list.items) {
       const name = pod.metadata?.name;
@@ -85,7 +89,7 @@ export class KubeClient {
 
   /** Deletes a pod; its ReplicaSet or StatefulSet creates a replacement. */
   async deletePod(name: string): Promise<void> {
-    await this.core.deleteNamespacedPod({ name, namespace: this.namespace });
+    await this.timed(this.core.deleteNamespacedPod({ name, namespace: this.namespace }));
   }
 
   /**
@@ -100,9 +104,11 @@ export class KubeClient {
         },
       },
     };
-    await this.apps.patchNamespacedDeployment(
-      { name, namespace: this.namespace, body },
-      setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+    await this.timed(
+      this.apps.patchNamespacedDeployment(
+        { name, namespace: this.namespace, body },
+        setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+      ),
     );
   }
 
@@ -136,16 +142,28 @@ export class KubeClient {
       action: 'Restart',
       count: 1,
     };
-    await this.core.createNamespacedEvent({ namespace: this.namespace, body });
+    await this.timed(this.core.createNamespacedEvent({ namespace: this.namespace, body }));
+  }
+
+  /** Rejects when `request` runs past the timeout, so a hung API server cannot stall a round. */
+  private timed<T>(request: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(new Error(`Kubernetes API call timed out after ${this.requestTimeoutSeconds} s`)),
+        this.requestTimeoutSeconds * 1000,
+      );
+    });
+    return Promise.race([request, timeout]).finally(() => clearTimeout(timer));
   }
 
   /** Reads a lease; undefined when it does not exist. */
   async readLease(name: string): Promise<LeaseRecord | undefined> {
     try {
-      const lease = await this.coordination.readNamespacedLease({
-        name,
-        namespace: this.namespace,
-      });
+      const lease = await this.timed(
+        this.coordination.readNamespacedLease({ name, namespace: this.namespace }),
+      );
       return toLeaseRecord(lease);
     } catch (err) {
       if (err instanceof ApiException && err.code === 404) return undefined;
@@ -156,10 +174,12 @@ export class KubeClient {
   /** Creates a lease; resolves false when another replica created it first. */
   async createLease(name: string, spec: Omit<LeaseRecord, 'resourceVersion'>): Promise<boolean> {
     try {
-      await this.coordination.createNamespacedLease({
-        namespace: this.namespace,
-        body: { metadata: { name, namespace: this.namespace }, spec: toLeaseSpec(spec) },
-      });
+      await this.timed(
+        this.coordination.createNamespacedLease({
+          namespace: this.namespace,
+          body: { metadata: { name, namespace: this.namespace }, spec: toLeaseSpec(spec) },
+        }),
+      );
       return true;
     } catch (err) {
       if (err instanceof ApiException && err.code === 409) return false;
@@ -173,14 +193,16 @@ export class KubeClient {
    */
   async replaceLease(name: string, lease: LeaseRecord): Promise<boolean> {
     try {
-      await this.coordination.replaceNamespacedLease({
-        name,
-        namespace: this.namespace,
-        body: {
-          metadata: { name, namespace: this.namespace, resourceVersion: lease.resourceVersion },
-          spec: toLeaseSpec(lease),
-        },
-      });
+      await this.timed(
+        this.coordination.replaceNamespacedLease({
+          name,
+          namespace: this.namespace,
+          body: {
+            metadata: { name, namespace: this.namespace, resourceVersion: lease.resourceVersion },
+            spec: toLeaseSpec(lease),
+          },
+        }),
+      );
       return true;
     } catch (err) {
       if (err instanceof ApiException && err.code === 409) return false;

@@ -110,10 +110,17 @@ export class IntegrityMonitor {
       }
     }
     const tick = () => {
-      this.running = this.checkAll().finally(() => {
-        this.running = undefined;
-        if (this.isStarted) this.timer = setTimeout(tick, this.options.intervalSeconds * 1000);
-      });
+      this.running = this.checkAll()
+        .catch((err: unknown) => {
+          this.options.logger.error(
+            { err, event: 'integrity.round_failed' },
+            'an integrity round failed; retrying at the next interval',
+          );
+        })
+        .finally(() => {
+          this.running = undefined;
+          if (this.isStarted) this.timer = setTimeout(tick, this.options.intervalSeconds * 1000);
+        });
     };
     this.timer = setTimeout(tick, 0);
   }
