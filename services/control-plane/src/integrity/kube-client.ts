@@ -40,7 +40,7 @@ export interface LeaseRecord {
 
 /**
  * The Kubernetes API calls the integrity monitor makes, all in one namespace.
- * NOTE: tests run these calls only against the fake API server in `testing/`; no real API
+ * NOTE: tests run these calls only against the fake API server in `testing/`. No real API
  * server has checked their bodies (Event and Lease fields, the patch) yet.
  */
 export class KubeClient {

@@ -136,7 +136,7 @@ export class IntegrityMonitor {
     }
   }
 
-  /** One round: refreshes the pods in Kubernetes, then restarts what stayed unhealthy. */
+  /** Runs one round: refreshes the pods in Kubernetes, then restarts what stayed unhealthy. */
   async checkAll(): Promise<void> {
     if (this.kube !== undefined) await Promise.all(this.tracked.map((t) => this.discover(t)));
     for (const tracked of this.tracked) {
@@ -200,7 +200,7 @@ export class IntegrityMonitor {
       return;
     }
     // NOTE: a component with no running pod shows as UNREACHABLE but is never restarted,
-    // since there is no pod to delete; its controller or a person has to bring it back.
+    // because there is no pod to delete. Its controller or a person has to bring it back.
     tracked.discoveryError = pods.length === 0 ? `no running pod matches ${selector}` : '';
     const seen = new Set<string>();
     for (const pod of pods) {
