@@ -14,6 +14,7 @@ import {
   type RunningService,
   type ServiceDeps,
   type Subscription,
+  watchServiceDependencies,
 } from '@mailshield/common';
 import { AntispamService } from '@mailshield/proto/antispam';
 import type { Policy } from '@mailshield/proto/policy';
@@ -180,6 +181,15 @@ export async function startAntispam(
       metrics,
     });
     grpc.setHealth('SERVING', [SERVICE_NAME]);
+    cleanups.push(
+      watchServiceDependencies(grpc, {
+        bus: deps.bus,
+        groupId: ANTISPAM_GROUP,
+        topic: Topics.scanned,
+        policy: watcher,
+        logger,
+      }),
+    );
     logger.info(
       { event: 'antispam.started', grpc_port: grpc.port, metrics_port: metricsServer.port },
       'antispam started',

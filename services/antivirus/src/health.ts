@@ -1,5 +1,7 @@
 import {
   DEGRADED_HEALTH_SERVICE,
+  dependencyHealthService,
+  DependencyNames,
   formatHostPort,
   type GrpcServerHandle,
   type Logger,
@@ -43,6 +45,15 @@ export function watchHealth(context: HealthContext): () => void {
     const isStale = staleEndpoints.length > 0;
     context.server.setHealth(isServing ? 'SERVING' : 'NOT_SERVING', [SERVICE]);
     context.server.setServiceHealth(DEGRADED_HEALTH_SERVICE, isStale ? 'NOT_SERVING' : 'SERVING');
+    const isClamdUp = endpoints.some((endpoint) => endpoint.isUp);
+    context.server.setServiceHealth(
+      dependencyHealthService(DependencyNames.clamd),
+      isClamdUp ? 'SERVING' : 'NOT_SERVING',
+    );
+    context.server.setServiceHealth(
+      dependencyHealthService(DependencyNames.signatures),
+      isStale ? 'NOT_SERVING' : 'SERVING',
+    );
     if (last?.isServing !== isServing || last.isStale !== isStale) {
       logChange(context.logger, { isServing, isStale, hasPolicy, endpoints, staleEndpoints });
       last = { isServing, isStale };

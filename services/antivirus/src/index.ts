@@ -12,6 +12,7 @@ import {
   type RunningService,
   type ServiceDeps,
   type Subscription,
+  watchServiceDependencies,
 } from '@mailshield/common';
 import { AntivirusService } from '@mailshield/proto/antivirus';
 import type { AntivirusOptions } from './config.js';
@@ -107,6 +108,13 @@ export async function startAntivirus(
     intervalSeconds: options.healthIntervalSeconds,
     signatureMaxAgeSeconds: options.signatureMaxAgeHours * 3600,
   });
+  const stopDependencies = watchServiceDependencies(grpc, {
+    bus: deps.bus,
+    groupId: CONSUMER_GROUP,
+    topic: Topics.inbound,
+    policy,
+    logger,
+  });
   const lagTimer = setInterval(() => void updateLag(deps, metrics.consumerLag), LAG_INTERVAL_MS);
 
   let isStopping = false;
@@ -126,6 +134,7 @@ export async function startAntivirus(
     async stop() {
       isStopping = true;
       stopHealth();
+      stopDependencies();
       grpc.setHealth('NOT_SERVING', ['mailshield.v1.Antivirus']);
       clearInterval(lagTimer);
       await (await subscription.catch(() => undefined))?.stop();

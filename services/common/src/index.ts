@@ -11,6 +11,7 @@ export * from './bus/memory-bus.js';
 export * from './grpc/server.js';
 export * from './grpc/client.js';
 export * from './grpc/backup-store.js';
+export * from './grpc/dependency-health.js';
 export * from './policy/defaults.js';
 export * from './policy/watcher.js';
 export * from './policy/policy-source.js';

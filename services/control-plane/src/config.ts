@@ -11,6 +11,7 @@ import {
 } from '@mailshield/common';
 import { parseBackupKey } from './backup/backup-key.js';
 import type { BackupKey } from './backup/body-codec.js';
+import { readIntegritySettings, type IntegritySettings } from './integrity/settings.js';
 
 /** A component that the integrity monitor checks with grpc.health.v1. */
 export interface MonitoredComponent {
@@ -50,6 +51,8 @@ export interface ControlPlaneOptions extends CommonOptions {
   policyPollSeconds: number;
   /** The bus that releases are published on: Kafka when MAILSHIELD_KAFKA_BROKERS is set. */
   bus: BusOptions;
+  /** Restarts and leader election of the integrity monitor; undefined takes the defaults. */
+  integrity?: IntegritySettings;
   /** Limits of Backup that the control plane enforces on a timer. */
   backupRetention: BackupRetentionOptions;
 }
@@ -93,6 +96,11 @@ export function readControlPlaneOptions(env: NodeJS.ProcessEnv = process.env): C
     backupRetention: readBackupRetention(reader),
   };
   options.bus = readBusOptions(reader, options.stateDir, options.instance);
+  options.integrity = readIntegritySettings(
+    reader,
+    options.components.map((component) => component.name),
+    env,
+  );
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(options.databaseSchema)) {
     reader.problem(
       `MAILSHIELD_DATABASE_SCHEMA=${options.databaseSchema} is invalid: expected a lower-case SQL name`,

@@ -86,6 +86,8 @@ export async function startControlPlane(
     timeoutSeconds: options.healthTimeoutSeconds,
     logger,
     metrics,
+    ...(options.integrity === undefined ? {} : { settings: options.integrity }),
+    identity: options.instance,
   });
   const grpc = await startGrpcServer(
     options.bindHost,

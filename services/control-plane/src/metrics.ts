@@ -14,6 +14,9 @@ export interface ControlPlaneMetrics {
   backupPurgedBytes: Counter<'reason'>;
   backupMessages: Gauge;
   backupBytes: Gauge;
+  dependencyUp: Gauge<'component' | 'dependency'>;
+  restarts: Counter<'component' | 'action' | 'result' | 'dry_run'>;
+  leader: Gauge;
 }
 
 export function createControlPlaneMetrics(registry: Registry): ControlPlaneMetrics {
@@ -21,13 +24,15 @@ export function createControlPlaneMetrics(registry: Registry): ControlPlaneMetri
   return {
     componentUp: new Gauge({
       name: 'mailshield_control_plane_component_up',
-      help: '1 when the last health check of the component returned SERVING, 0 otherwise.',
+      help: '1 when every watched instance of the component is SERVING or DEGRADED, 0 otherwise.',
       labelNames: ['component'],
       registers,
     }),
     healthChecks: new Counter({
       name: 'mailshield_control_plane_health_checks_total',
-      help: 'Health checks of components, by result: serving, not_serving or unreachable.',
+      help:
+        'Health changes of component instances seen on their Watch streams, by the new ' +
+        'health: serving, degraded, not_serving, unreachable or unknown.',
       labelNames: ['component', 'result'],
       registers,
     }),
@@ -83,6 +88,25 @@ export function createControlPlaneMetrics(registry: Registry): ControlPlaneMetri
     backupBytes: new Gauge({
       name: 'mailshield_control_plane_backup_bytes',
       help: 'Original size of the messages in Backup, as of the last retention run.',
+      registers,
+    }),
+    dependencyUp: new Gauge({
+      name: 'mailshield_control_plane_dependency_up',
+      help: '1 when every watched instance of the component reports the dependency SERVING, 0 otherwise.',
+      labelNames: ['component', 'dependency'],
+      registers,
+    }),
+    restarts: new Counter({
+      name: 'mailshield_control_plane_restarts_total',
+      help:
+        'Restarts of components by the integrity monitor, by action (delete_pod, rollout_restart) ' +
+        'and result (done, failed); dry_run="true" counts those it only reported outside Kubernetes.',
+      labelNames: ['component', 'action', 'result', 'dry_run'],
+      registers,
+    }),
+    leader: new Gauge({
+      name: 'mailshield_control_plane_leader',
+      help: '1 while this replica holds the leader lease and may restart components, 0 otherwise.',
       registers,
     }),
   };

@@ -11,6 +11,7 @@ import {
   type PolicySource,
   type RunningService,
   type ServiceDeps,
+  watchServiceDependencies,
 } from '@mailshield/common';
 import type { Registry } from 'prom-client';
 import { InterceptorErrorCode } from './errors.js';
@@ -116,6 +117,15 @@ export async function startInterceptor(
     closers.push(() => smtp.stop());
     closers.push(() => grpc.setHealth('NOT_SERVING'));
     grpc.setHealth('SERVING');
+    closers.push(
+      watchServiceDependencies(grpc, {
+        bus,
+        groupId: DELIVERY_GROUP,
+        topic: Topics.verdicts,
+        policy,
+        logger,
+      }),
+    );
     logger.info({ event: 'interceptor.started', smtp_port: smtpPort }, 'interceptor started');
     return {
       name: 'interceptor',

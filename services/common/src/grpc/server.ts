@@ -3,6 +3,8 @@ import {
   Server,
   ServerCredentials,
   status as GrpcStatus,
+  type handleServerStreamingCall,
+  type ServerWritableStream,
   type ServiceDefinition,
   type ServiceError,
   type UntypedServiceImplementation,
@@ -41,7 +43,7 @@ export async function startGrpcServer(
     'grpc.max_send_message_length': 64 * 1024 * 1024,
   });
   const health = new HealthImplementation({ '': 'NOT_SERVING' });
-  health.addToServer(server);
+  const watchCalls = addHealthService(server, health);
   for (const service of services) server.addService(service.definition, service.implementation);
   const boundPort = await new Promise<number>((resolve, reject) => {
     const target = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
@@ -63,6 +65,9 @@ export async function startGrpcServer(
     stop: () =>
       new Promise<void>((resolve) => {
         health.setStatus('', 'NOT_SERVING');
+        // A graceful shutdown waits for open calls, and a Watch stream stays open until its
+        // client leaves, so each one is ended here after it sent NOT_SERVING.
+        for (const call of watchCalls) call.end();
         const timer = setTimeout(() => server.forceShutdown(), 5000);
         server.tryShutdown(() => {
           clearTimeout(timer);
@@ -70,6 +75,30 @@ export async function startGrpcServer(
         });
       }),
   };
+}
+
+/**
+ * Registers grpc.health.v1 on `server` and returns the set of open Watch calls, which the
+ * health library does not expose, so that a stopping server can end them.
+ */
+function addHealthService(server: Server, health: HealthImplementation): Set<{ end(): void }> {
+  const calls = new Set<ServerWritableStream<unknown, unknown>>();
+  health.addToServer({
+    addService(definition: ServiceDefinition, implementation: UntypedServiceImplementation) {
+      const watch = implementation['watch'] as handleServerStreamingCall<unknown, unknown>;
+      server.addService(definition, {
+        ...implementation,
+        watch: (call: ServerWritableStream<unknown, unknown>) => {
+          calls.add(call);
+          const forget = () => calls.delete(call);
+          call.on('cancelled', forget);
+          call.on('finish', forget);
+          watch(call);
+        },
+      });
+    },
+  } as unknown as Server);
+  return calls;
 }
 
 /**

@@ -35,6 +35,7 @@ export class PolicyWatcher extends EventEmitter<{ change: [Policy] }> implements
   private isStopped = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private backoffMs = 200;
+  private connected = false;
   private readonly versionGauge: Gauge;
   private readonly connectedGauge: Gauge;
   private firstPolicy: Promise<Policy>;
@@ -75,6 +76,11 @@ export class PolicyWatcher extends EventEmitter<{ change: [Policy] }> implements
     return this.policy;
   }
 
+  /** True while the Config.Watch stream is open and has delivered a policy. */
+  get isConnected(): boolean {
+    return this.connected;
+  }
+
   stop(): void {
     this.isStopped = true;
     clearTimeout(this.retryTimer);
@@ -88,12 +94,14 @@ export class PolicyWatcher extends EventEmitter<{ change: [Policy] }> implements
     this.stream = stream;
     stream.on('data', (policy: Policy) => {
       this.backoffMs = 200;
+      this.connected = true;
       this.connectedGauge.set(1);
       this.apply(policy, 'control-plane');
     });
     // A cancelled or broken stream reports 'error' and then ends; reconnect once.
     let isRetrying = false;
     const retry = (reason: string) => {
+      this.connected = false;
       this.connectedGauge.set(0);
       if (this.isStopped || isRetrying) return;
       isRetrying = true;

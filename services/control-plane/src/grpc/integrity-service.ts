@@ -27,12 +27,13 @@ export function integrityService(
           ...component,
           policyLagging: component.policyVersion > 0 && component.policyVersion < policy.version,
         }));
+      const leadership = monitor.leadership();
       return {
         components,
         policyVersion: policy.version,
         lastSelfTest: undefined,
-        leader: false,
-        leaderIdentity: '',
+        leader: leadership.isLeader,
+        leaderIdentity: leadership.holderIdentity,
       };
     }),
   };

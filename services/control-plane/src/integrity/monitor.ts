@@ -1,173 +1,327 @@
-import { Metadata, status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
-import {
-  clientChannelOptions,
-  deadlineIn,
-  DEGRADED_HEALTH_SERVICE,
-  formatHostPort,
-  insecureCredentials,
-  type Logger,
-} from '@mailshield/common';
-import {
-  HealthCheckResponse_ServingStatus as ServingStatus,
-  HealthClient,
-} from '@mailshield/proto/health';
-import type { ComponentStatus } from '@mailshield/proto/integrity';
+import { formatHostPort, type Logger } from '@mailshield/common';
+import type { ComponentStatus, DependencyStatus } from '@mailshield/proto/integrity';
 import type { MonitoredComponent } from '../config.js';
 import type { ControlPlaneMetrics } from '../metrics.js';
+import { HealthWatch, type Health } from './health-watch.js';
+import { describeKubeError, KubeClient, type PodTarget } from './kube-client.js';
+import { LeaderLease, type Leadership } from './leader-lease.js';
+import { Restarter, type SickInstance } from './restarter.js';
+import { defaultIntegritySettings, type IntegritySettings } from './settings.js';
 
-export type Health = 'UNKNOWN' | 'SERVING' | 'DEGRADED' | 'NOT_SERVING' | 'UNREACHABLE';
+export type { Health } from './health-watch.js';
+
+/** One address the monitor watches: a pod of the component, or its fixed address. */
+interface Instance {
+  pod: PodTarget | undefined;
+  watch: HealthWatch;
+  health: Health;
+  detail: string;
+  since: Date;
+}
 
 interface Tracked {
   component: MonitoredComponent;
-  client: HealthClient;
+  /** By pod name, or by component name for a fixed address. */
+  instances: Map<string, Instance>;
   health: Health;
   detail: string;
   checkedAt: Date | undefined;
   since: Date;
+  /** Error of the last pod list, or '' after a successful one. */
+  discoveryError: string;
 }
 
 export interface IntegrityMonitorOptions {
   components: MonitoredComponent[];
+  /** Seconds between two rounds of pod discovery and restart decisions. */
   intervalSeconds: number;
+  /** Seconds a health stream may take to send its first status. */
   timeoutSeconds: number;
   logger: Logger;
   metrics: ControlPlaneMetrics;
+  /** Restart and lease settings; default: dry run outside Kubernetes. */
+  settings?: IntegritySettings;
+  /** This replica's name in the leader lease and in Events. Default "control-plane". */
+  identity?: string;
 }
 
+/** Health order from worst to best, for the health of a component with several pods. */
+const severity: Health[] = ['UNREACHABLE', 'NOT_SERVING', 'UNKNOWN', 'DEGRADED', 'SERVING'];
+
 /**
- * Checks every component with grpc.health.v1 Check at a fixed interval and keeps its health,
- * since when it has had that health, and the last error. A component that does not answer
- * within the deadline is UNREACHABLE.
- * NOTE: it only reports; nothing restarts a component that stays unhealthy yet.
+ * Watches every component with grpc.health.v1 Watch streams and repairs the ones that stay
+ * NOT_SERVING or UNREACHABLE. In Kubernetes it lists each component's pods by label selector
+ * and watches every pod's own address, so one sick replica among several is found and only
+ * that pod is deleted (or the Deployment's rollout restarted, as configured). Outside
+ * Kubernetes it watches the configured address and only reports what it would do. Only the
+ * holder of the leader lease restarts anything.
  */
 export class IntegrityMonitor {
   private readonly tracked: Tracked[];
+  private readonly settings: IntegritySettings;
+  private readonly kube: KubeClient | undefined;
+  private readonly lease: LeaderLease;
+  private readonly restarter: Restarter;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  private isStarted = false;
 
   constructor(private readonly options: IntegrityMonitorOptions) {
     const now = new Date();
+    this.settings =
+      options.settings ?? defaultIntegritySettings(options.components.map((c) => c.name));
+    this.kube =
+      this.settings.kubernetes === undefined
+        ? undefined
+        : KubeClient.fromAccess(this.settings.kubernetes);
+    const identity = options.identity ?? 'control-plane';
+    this.lease = new LeaderLease({
+      kube: this.kube,
+      settings: this.settings.lease,
+      identity,
+      logger: options.logger,
+      metrics: options.metrics,
+    });
+    this.restarter = new Restarter({
+      kube: this.kube,
+      settings: this.settings,
+      identity,
+      leadership: () => this.lease.leadership(),
+      logger: options.logger,
+      metrics: options.metrics,
+    });
     this.tracked = options.components.map((component) => ({
       component,
-      client: new HealthClient(
-        formatHostPort(component.address),
-        insecureCredentials,
-        clientChannelOptions,
-      ),
+      instances: new Map(),
       health: 'UNKNOWN',
       detail: '',
       checkedAt: undefined,
       since: now,
+      discoveryError: '',
     }));
   }
 
   start(): void {
+    this.isStarted = true;
+    this.lease.start();
+    if (this.kube === undefined) {
+      for (const tracked of this.tracked) {
+        this.addInstance(tracked, tracked.component.name, undefined, tracked.component.address);
+      }
+    }
     const tick = () => {
-      this.running = this.checkAll().finally(() => {
-        this.running = undefined;
-        if (this.timer !== undefined)
-          this.timer = setTimeout(tick, this.options.intervalSeconds * 1000);
-      });
+      this.running = this.checkAll()
+        .catch((err: unknown) => {
+          this.options.logger.error(
+            { err, event: 'integrity.round_failed' },
+            'an integrity round failed; retrying at the next interval',
+          );
+        })
+        .finally(() => {
+          this.running = undefined;
+          if (this.isStarted) this.timer = setTimeout(tick, this.options.intervalSeconds * 1000);
+        });
     };
     this.timer = setTimeout(tick, 0);
   }
 
   async stop(): Promise<void> {
+    this.isStarted = false;
     clearTimeout(this.timer);
-    this.timer = undefined;
     await this.running;
-    for (const tracked of this.tracked) tracked.client.close();
+    await this.lease.stop();
+    for (const tracked of this.tracked) {
+      for (const instance of tracked.instances.values()) instance.watch.close();
+      tracked.instances.clear();
+    }
   }
 
-  /** Checks every component once, in parallel. */
+  /** Runs one round: refreshes the pods in Kubernetes, then restarts what stayed unhealthy. */
   async checkAll(): Promise<void> {
-    await Promise.all(this.tracked.map((tracked) => this.check(tracked)));
+    if (this.kube !== undefined) await Promise.all(this.tracked.map((t) => this.discover(t)));
+    for (const tracked of this.tracked) {
+      this.evaluate(tracked);
+      const sick: SickInstance[] = [];
+      for (const instance of tracked.instances.values()) {
+        if (instance.health !== 'NOT_SERVING' && instance.health !== 'UNREACHABLE') continue;
+        sick.push({
+          pod: instance.pod,
+          address: formatHostPort(instance.watch.address),
+          health: instance.health,
+          detail: instance.detail,
+          since: instance.since,
+        });
+      }
+      await this.restarter.consider(tracked.component.name, sick);
+    }
+  }
+
+  /** Returns the leader of the control-plane replicas; outside Kubernetes this one leads. */
+  leadership(): Leadership {
+    return this.lease.leadership();
   }
 
   /** Current status of every component; `policyVersions` gives the version each one was sent. */
   snapshot(policyVersions: ReadonlyMap<string, number>): ComponentStatus[] {
-    return this.tracked.map((tracked) => ({
-      name: tracked.component.name,
-      address: formatHostPort(tracked.component.address),
-      health: tracked.health,
-      detail: tracked.detail,
-      checkedAt: tracked.checkedAt,
-      since: tracked.since,
-      policyVersion: policyVersions.get(tracked.component.name) ?? 0,
-      dependencies: [],
-      policyLagging: false,
-      restartsInWindow: 0,
-      lastRestartAt: undefined,
-      lastAction: '',
-    }));
+    return this.tracked.map((tracked) => {
+      const restart = this.restarter.state(tracked.component.name);
+      return {
+        name: tracked.component.name,
+        address: formatHostPort(tracked.component.address),
+        health: tracked.health,
+        detail: tracked.detail,
+        checkedAt: tracked.checkedAt,
+        since: tracked.since,
+        policyVersion: policyVersions.get(tracked.component.name) ?? 0,
+        dependencies: this.dependencies(tracked),
+        policyLagging: false,
+        restartsInWindow: restart.restartsInWindow,
+        lastRestartAt: restart.lastRestartAt,
+        lastAction: restart.lastAction,
+      };
+    });
   }
 
-  private async check(tracked: Tracked): Promise<void> {
-    const { health, detail } = await this.checkComponent(tracked.client);
-    const name = tracked.component.name;
-    const now = new Date();
-    if (health !== tracked.health) {
+  /** Lists the component's pods and watches new ones; pods that are gone are no longer watched. */
+  private async discover(tracked: Tracked): Promise<void> {
+    const repair = this.settings.repairs[tracked.component.name];
+    const selector = repair?.podSelector ?? `app.kubernetes.io/component=${tracked.component.name}`;
+    let pods: PodTarget[];
+    try {
+      pods = await this.kube!.listPods(selector);
+    } catch (err) {
+      const message = `listing pods with selector ${selector} failed: ${describeKubeError(err)}`;
+      if (message !== tracked.discoveryError)
+        this.options.logger.warn(
+          { err, event: 'integrity.pod_list_failed', component: tracked.component.name },
+          message,
+        );
+      tracked.discoveryError = message;
+      return;
+    }
+    // NOTE: a component with no running pod shows as UNREACHABLE but is never restarted,
+    // because there is no pod to delete. Its controller or a person has to bring it back.
+    tracked.discoveryError = pods.length === 0 ? `no running pod matches ${selector}` : '';
+    const seen = new Set<string>();
+    for (const pod of pods) {
+      seen.add(pod.name);
+      const existing = tracked.instances.get(pod.name);
+      if (existing !== undefined && existing.pod?.ip === pod.ip) continue;
+      existing?.watch.close();
+      const address = { host: pod.ip, port: tracked.component.address.port };
+      this.addInstance(tracked, pod.name, pod, address);
+    }
+    for (const [name, instance] of tracked.instances) {
+      if (seen.has(name)) continue;
+      instance.watch.close();
+      tracked.instances.delete(name);
+    }
+  }
+
+  private addInstance(
+    tracked: Tracked,
+    key: string,
+    pod: PodTarget | undefined,
+    address: MonitoredComponent['address'],
+  ): void {
+    const instance: Instance = {
+      pod,
+      health: 'UNKNOWN',
+      detail: '',
+      since: new Date(),
+      watch: new HealthWatch({
+        address,
+        timeoutSeconds: this.options.timeoutSeconds,
+        maxBackoffSeconds: Math.max(1, this.options.intervalSeconds),
+        onChange: () => this.onInstanceChange(tracked, key),
+      }),
+    };
+    tracked.instances.set(key, instance);
+    instance.watch.start();
+  }
+
+  private onInstanceChange(tracked: Tracked, key: string): void {
+    const instance = tracked.instances.get(key);
+    if (instance === undefined) return;
+    const { health, detail } = instance.watch.health();
+    const component = tracked.component.name;
+    if (health !== instance.health) {
       const level = health === 'SERVING' ? 'info' : 'warn';
       this.options.logger[level](
         {
           event: 'integrity.health_changed',
-          component: name,
-          from: tracked.health,
+          component,
+          pod: instance.pod?.name,
+          address: formatHostPort(instance.watch.address),
+          from: instance.health,
           to: health,
           detail,
         },
         'component health changed',
       );
-      tracked.since = now;
+      instance.since = new Date();
+      instance.health = health;
+      this.options.metrics.healthChecks.inc({ component, result: health.toLowerCase() });
     }
+    instance.detail = detail;
+    tracked.checkedAt = new Date();
+    this.evaluate(tracked);
+  }
+
+  /** Sets the component's health to the worst of its instances, and its metrics. */
+  private evaluate(tracked: Tracked): void {
+    const instances = [...tracked.instances.values()];
+    let health: Health = 'UNKNOWN';
+    let detail = tracked.discoveryError;
+    if (instances.length > 0) {
+      health = instances
+        .map((instance) => instance.health)
+        .reduce((worst, next) => (severity.indexOf(next) < severity.indexOf(worst) ? next : worst));
+      detail = describeInstances(tracked, instances);
+    } else if (tracked.discoveryError !== '') {
+      health = 'UNREACHABLE';
+    }
+    if (health !== tracked.health) tracked.since = new Date();
     tracked.health = health;
     tracked.detail = detail;
-    tracked.checkedAt = now;
+    const name = tracked.component.name;
     const isUp = health === 'SERVING' || health === 'DEGRADED';
     this.options.metrics.componentUp.set({ component: name }, isUp ? 1 : 0);
-    this.options.metrics.healthChecks.inc({ component: name, result: health.toLowerCase() });
-  }
-
-  /**
-   * Checks the overall health, then the degraded marker of a serving component: a component
-   * that still works but needs attention, such as an antivirus with stale signatures, sets
-   * the marker service to NOT_SERVING.
-   */
-  private async checkComponent(client: HealthClient): Promise<{ health: Health; detail: string }> {
-    const overall = await this.callCheck(client, '');
-    if (overall.health !== 'SERVING') return overall;
-    const marker = await this.callCheck(client, DEGRADED_HEALTH_SERVICE);
-    if (marker.health !== 'NOT_SERVING') return overall;
-    return {
-      health: 'DEGRADED',
-      detail: 'the component reports itself degraded; its metrics and logs say why',
-    };
-  }
-
-  private callCheck(
-    client: HealthClient,
-    service: string,
-  ): Promise<{ health: Health; detail: string }> {
-    return new Promise((resolve) => {
-      const deadline = deadlineIn(this.options.timeoutSeconds);
-      client.check(
-        { service },
-        new Metadata(),
-        { deadline },
-        (err: ServiceError | null, response) => {
-          if (err !== null) {
-            const code = GrpcStatus[err.code] ?? String(err.code);
-            resolve({ health: 'UNREACHABLE', detail: `${code}: ${err.details || err.message}` });
-          } else if (response.status === ServingStatus.SERVING) {
-            resolve({ health: 'SERVING', detail: '' });
-          } else {
-            resolve({
-              health: 'NOT_SERVING',
-              detail: `health status ${ServingStatus[response.status] ?? response.status}`,
-            });
-          }
-        },
+    for (const dependency of this.dependencies(tracked)) {
+      this.options.metrics.dependencyUp.set(
+        { component: name, dependency: dependency.name },
+        dependency.health === 'SERVING' ? 1 : 0,
       );
-    });
+    }
   }
+
+  /** Merges the dependencies of all instances, keeping the worst health of each. */
+  private dependencies(tracked: Tracked): DependencyStatus[] {
+    const byName = new Map<string, DependencyStatus>();
+    for (const [key, instance] of tracked.instances) {
+      for (const dependency of instance.watch.dependencies()) {
+        const known = byName.get(dependency.name);
+        if (known !== undefined && known.health !== 'SERVING') continue;
+        const isShared = instance.pod === undefined;
+        byName.set(dependency.name, {
+          ...dependency,
+          detail: dependency.health === 'SERVING' || isShared ? '' : `reported by ${key}`,
+        });
+      }
+    }
+    return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+}
+
+/** Describes a component: its own detail at a fixed address, else its pods that do not serve. */
+function describeInstances(tracked: Tracked, instances: Instance[]): string {
+  if (instances.length === 1 && instances[0]!.pod === undefined) return instances[0]!.detail;
+  const unwell = instances.filter((instance) => instance.health !== 'SERVING');
+  const parts = unwell.map(
+    (instance) =>
+      `pod ${instance.pod?.name ?? tracked.component.name} ${instance.health}` +
+      (instance.detail === '' ? '' : `: ${instance.detail}`),
+  );
+  const serving = instances.length - unwell.length;
+  return [`${serving}/${instances.length} pods serving`, ...parts].join('; ');
 }

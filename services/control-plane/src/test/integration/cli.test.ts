@@ -2,9 +2,17 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { clientChannelOptions, insecureCredentials, MemoryBus, Topics } from '@mailshield/common';
+import {
+  clientChannelOptions,
+  dependencyHealthService,
+  insecureCredentials,
+  MemoryBus,
+  startGrpcServer,
+  Topics,
+} from '@mailshield/common';
 import { BackupClient } from '@mailshield/proto/backup';
 import { startControlPlane } from '../../index.js';
+import { defaultIntegritySettings } from '../../integrity/settings.js';
 import {
   makeOutcome,
   makeRecord,
@@ -17,7 +25,18 @@ import {
 test('mailshieldctl against a real control plane', async (t) => {
   const stateDir = await makeTempDir(t);
   const bus = new MemoryBus();
-  const service = await startControlPlane(testOptions(stateDir), { bus, logger: silentLogger });
+  // A sick component, so that status has health, dependencies and a restart to show.
+  const antivirus = await startGrpcServer('127.0.0.1', 0, [], silentLogger);
+  t.after(() => antivirus.stop());
+  antivirus.setHealth('NOT_SERVING');
+  antivirus.setServiceHealth(dependencyHealthService('clamd'), 'NOT_SERVING');
+  antivirus.setServiceHealth(dependencyHealthService('kafka'), 'SERVING');
+  const options = testOptions(stateDir, {
+    components: [{ name: 'antivirus', address: { host: '127.0.0.1', port: antivirus.port } }],
+    healthIntervalSeconds: 0.1,
+    integrity: { ...defaultIntegritySettings(['antivirus']), restartAfterSeconds: 0 },
+  });
+  const service = await startControlPlane(options, { bus, logger: silentLogger });
   t.after(() => service.stop());
   const address = `127.0.0.1:${service.ports['grpc']}`;
   const cli = (...args: string[]) => runCli([...args, '--address', address]);
@@ -26,6 +45,50 @@ test('mailshieldctl against a real control plane', async (t) => {
     const result = await cli('status');
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /policy version: 1/);
+  });
+
+  await t.test('status shows health and repairs', async () => {
+    let result = await cli('status');
+    for (let attempt = 0; attempt < 50 && !/would delete/.test(result.stdout); attempt++)
+      result = await cli('status');
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^leader: this replica \(control-plane-test\)$/m);
+    assert.doesNotMatch(result.stdout, /last self-test/);
+    const lines = result.stdout.trimEnd().split('\n');
+    assert.match(
+      lines.at(-2)!,
+      /^COMPONENT +HEALTH +SINCE +POLICY +DEPENDENCIES +RESTARTS +ADDRESS +LAST ACTION +DETAIL$/,
+    );
+    const row = lines.at(-1)!;
+    assert.match(row, /^antivirus +NOT_SERVING +\S+ +- +clamd:NOT_SERVING,kafka +1 \(last \S+\) /);
+    assert.match(row, /would delete the pod of antivirus at 127\.0\.0\.1:\d+/);
+  });
+
+  await t.test('status prints JSON', async () => {
+    const result = await cli('status', '-o', 'json');
+    assert.equal(result.code, 0, result.stderr);
+    const status = JSON.parse(result.stdout) as {
+      leader: boolean;
+      leaderIdentity: string;
+      components: {
+        name: string;
+        health: string;
+        dependencies: { name: string; health: string }[];
+        restartsInWindow: number;
+        lastAction: string;
+      }[];
+    };
+    assert.equal(status.leader, true);
+    assert.equal(status.leaderIdentity, 'control-plane-test');
+    const component = status.components[0]!;
+    assert.equal(component.name, 'antivirus');
+    assert.equal(component.health, 'NOT_SERVING');
+    assert.deepEqual(
+      component.dependencies.map((d) => `${d.name}=${d.health}`),
+      ['clamd=NOT_SERVING', 'kafka=SERVING'],
+    );
+    assert.ok(component.restartsInWindow >= 1);
+    assert.match(component.lastAction, /^would delete the pod of antivirus/);
   });
 
   await t.test('policy get prints JSON', async () => {
