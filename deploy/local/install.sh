@@ -4,12 +4,13 @@ set -euo pipefail
 
 usage() {
   cat >&2 <<'EOF'
-Usage: deploy/local/install.sh [all|packages|npm|kafka]
+Usage: deploy/local/install.sh [all|packages|npm|kafka|helm]
   packages  Debian packages: clamd, PostgreSQL 15, swaks, zip, Postfix's smtp-source and
             smtp-sink, and a JDK and Maven when java or mvn is missing (needs root or sudo)
   npm       npm ci, when package-lock.json changed since the last run
   kafka     the Kafka jars from Maven Central (deploy/local/kafka.sh fetch)
-  all       all three (the default)
+  helm      Helm, built with `go install` into $MAILSHIELD_CACHE (the chart tests run it)
+  all       all four (the default)
 EOF
   exit 2
 }
@@ -106,14 +107,41 @@ install_npm() {
   log "npm ci took $(seconds_since "$started")s"
 }
 
+# Helm is not packaged for Debian, so it is built from its Go module, which needs Go and the
+# Go module proxy. The chart tests find it at $MAILSHIELD_HELM (default below).
+helm_version=v4.3.2
+helm_bin="${MAILSHIELD_HELM:-$MAILSHIELD_CACHE/helm-$helm_version/bin/helm}"
+
+install_helm() {
+  local started staging
+  if [[ -x "$helm_bin" ]]; then
+    log "helm already in $helm_bin"
+    return
+  fi
+  command -v go >/dev/null || die "go not found; install Go 1.24 or later to build Helm $helm_version"
+  started="$(now_ms)"
+  # Built into a fresh folder and moved in place, so an interrupted build leaves no binary.
+  staging="$(dirname "$helm_bin").new"
+  rm -rf "$staging"
+  mkdir -p "$staging"
+  log "building helm $helm_version into $helm_bin (a few minutes the first time)"
+  GOBIN="$staging" go install "helm.sh/helm/v4/cmd/helm@$helm_version"
+  mkdir -p "$(dirname "$helm_bin")"
+  mv "$staging/helm" "$helm_bin"
+  rm -rf "$staging"
+  log "built helm in $(seconds_since "$started")s"
+}
+
 case "${1:-all}" in
   packages) install_packages ;;
   npm) install_npm ;;
   kafka) "$deploy_dir/kafka.sh" fetch ;;
+  helm) install_helm ;;
   all)
     install_packages
     install_npm
     "$deploy_dir/kafka.sh" fetch
+    install_helm
     ;;
   *) usage ;;
 esac
