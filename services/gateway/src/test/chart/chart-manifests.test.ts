@@ -302,7 +302,7 @@ describe('rendered scaling', () => {
     assert.equal(find(small, 'Deployment', `${prefix}-antivirus`).spec.replicas, 1);
   });
 
-  test('scales on the lag of the services’ own groups with KEDA', () => {
+  test('KEDA scales on the consumer lag', () => {
     const expected = {
       antivirus: { group: ANTIVIRUS_GROUP, topic: Topics.inbound },
       antispam: { group: ANTISPAM_GROUP, topic: Topics.scanned },
@@ -382,7 +382,7 @@ function podSpecLabels(manifests: Manifest[], component: string): Record<string,
   return find(manifests, 'Deployment', `${prefix}-${component}`).spec.template.metadata.labels;
 }
 
-/** The compiled JavaScript of a service, tests left out. */
+/** Reads the compiled JavaScript of a service, without its tests and benchmarks. */
 function compiledSources(service: string): string {
   const parts: string[] = [];
   const walk = (dir: string) => {

@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Pipeline } from '../harness/pipeline.js';
-import { chartDir, find, fullValues, render } from './helm.js';
+import { dashboardQueries, find, fullValues, render } from './helm.js';
 
 /**
  * Metrics that the alert rules name before any service exports them: the integrity monitor's
@@ -13,7 +11,7 @@ import { chartDir, find, fullValues, render } from './helm.js';
 // TODO: remove this allowance once the control plane exports both.
 const pending = ['mailshield_integrity_restarts_total', 'mailshield_self_test_passed'];
 
-/** Every metric name in PromQL text, with the histogram and counter suffixes kept. */
+/** Extracts the metric names from PromQL text, histogram and counter suffixes included. */
 function metricNames(expression: string): string[] {
   return [...expression.matchAll(/\bmailshield_[a-z0-9_]+/g)].map((match) => match[0]);
 }
@@ -29,23 +27,6 @@ function exportedNames(text: string): Set<string> {
     }
   }
   return names;
-}
-
-function dashboardExpressions(): string[] {
-  const dashboard = JSON.parse(
-    readFileSync(join(chartDir, 'dashboards/mailshield.json'), 'utf8'),
-  ) as {
-    panels: { targets?: { expr: string }[] }[];
-    templating: { list: { query?: string | { query: string } }[] };
-  };
-  const expressions = dashboard.panels.flatMap((panel) =>
-    (panel.targets ?? []).map((target) => target.expr),
-  );
-  for (const variable of dashboard.templating.list) {
-    const query = variable.query;
-    if (typeof query === 'object') expressions.push(query.query);
-  }
-  return expressions;
 }
 
 function ruleExpressions(): string[] {
@@ -79,7 +60,7 @@ describe('metric names in the chart', { timeout: 180_000 }, () => {
   });
 
   test('dashboard names only exported metrics', () => {
-    const expressions = dashboardExpressions();
+    const expressions = dashboardQueries();
     assert.ok(expressions.length > 10);
     const unknown = expressions.flatMap(metricNames).filter((name) => !exported.has(name));
     assert.deepEqual([...new Set(unknown)], []);

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -17,7 +17,7 @@ export const minimalValues = join(chartDir, 'ci/minimal-values.yaml');
 export const fullValues = join(chartDir, 'ci/full-values.yaml');
 export const smallValues = join(chartDir, 'ci/small-values.yaml');
 
-/** Where deploy/local/install.sh helm puts Helm, unless MAILSHIELD_HELM names another binary. */
+/** Returns the Helm binary: MAILSHIELD_HELM, else where `deploy/local/install.sh helm` puts it. */
 export function helmBinary(): string {
   const configured = process.env['MAILSHIELD_HELM'];
   if (configured !== undefined && configured !== '') return configured;
@@ -45,7 +45,7 @@ export function runHelm(args: string[]): HelmResult {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Manifest = { apiVersion: string; kind: string; metadata: any; [field: string]: any };
 
-/** Renders the chart with the value files and --set flags; throws with helm's error output. */
+/** Renders the chart with the value files and --set flags, and throws helm's errors when it fails. */
 export function render(valueFiles: string[], sets: string[] = []): Manifest[] {
   const result = runHelm(templateArgs(valueFiles, sets));
   if (result.status !== 0) {
@@ -68,7 +68,7 @@ export function templateArgs(valueFiles: string[], sets: string[] = []): string[
   ];
 }
 
-/** The one object of a kind and name; throws when there is none. */
+/** Finds the object of a kind and name, and throws when there is none. */
 export function find(manifests: Manifest[], kind: string, name: string): Manifest {
   const found = manifests.find((item) => item.kind === kind && item.metadata.name === name);
   if (found === undefined) throw new Error(`no ${kind} named ${name} in the rendered chart`);
@@ -77,4 +77,24 @@ export function find(manifests: Manifest[], kind: string, name: string): Manifes
 
 export function ofKind(manifests: Manifest[], kind: string): Manifest[] {
   return manifests.filter((item) => item.kind === kind);
+}
+
+interface Dashboard {
+  panels: { targets?: { expr: string }[] }[];
+  templating: { list: { query?: string | { query: string } }[] };
+}
+
+/** Reads the PromQL of the dashboard's panels and, unless told not to, of its variables. */
+export function dashboardQueries(withVariables = true): string[] {
+  const text = readFileSync(join(chartDir, 'dashboards/mailshield.json'), 'utf8');
+  const dashboard = JSON.parse(text) as Dashboard;
+  const queries = dashboard.panels.flatMap((panel) =>
+    (panel.targets ?? []).map((target) => target.expr),
+  );
+  if (withVariables) {
+    for (const variable of dashboard.templating.list) {
+      if (typeof variable.query === 'object') queries.push(variable.query.query);
+    }
+  }
+  return queries;
 }
