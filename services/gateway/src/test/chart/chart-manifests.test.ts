@@ -127,6 +127,12 @@ describe('rendered deployments', () => {
     }
   });
 
+  test('extra environment comes last', () => {
+    const names = [...env(container(full, 'interceptor', 'interceptor')).keys()];
+    assert.equal(names.at(-1), 'NODE_OPTIONS');
+    assert.equal(new Set(names).size, names.length, 'an environment name appears twice');
+  });
+
   test('environment names are ones the services read', () => {
     const sources = new Map<string, string>();
     for (const service of Object.keys(services)) {
@@ -134,7 +140,7 @@ describe('rendered deployments', () => {
     }
     for (const [service, text] of sources) {
       for (const name of env(container(full, service, service)).keys()) {
-        if (name === 'OTEL_EXPORTER_OTLP_ENDPOINT') continue;
+        if (name === 'OTEL_EXPORTER_OTLP_ENDPOINT' || name === 'NODE_OPTIONS') continue;
         assert.ok(text.includes(`'${name}'`), `${service} does not read ${name}`);
       }
     }
