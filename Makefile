@@ -12,7 +12,7 @@ help: ## Show the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
 .PHONY: install
-install: ## Install system packages, npm dependencies and the Kafka jars (idempotent)
+install: ## Install system packages, npm dependencies, the Kafka jars and Helm (idempotent)
 	@bash deploy/local/install.sh
 
 .PHONY: proto

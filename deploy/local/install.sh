@@ -4,12 +4,14 @@ set -euo pipefail
 
 usage() {
   cat >&2 <<'EOF'
-Usage: deploy/local/install.sh [all|packages|npm|kafka]
+Usage: deploy/local/install.sh [all|packages|npm|kafka|helm]
   packages  Debian packages: clamd, PostgreSQL 15, swaks, zip, Postfix's smtp-source and
-            smtp-sink, and a JDK and Maven when java or mvn is missing (needs root or sudo)
+            smtp-sink, Prometheus' promtool, and a JDK and Maven when java or mvn is missing
+            (needs root or sudo)
   npm       npm ci, when package-lock.json changed since the last run
   kafka     the Kafka jars from Maven Central (deploy/local/kafka.sh fetch)
-  all       all three (the default)
+  helm      Helm, built with `go install` into $MAILSHIELD_CACHE (the chart tests run it)
+  all       all four (the default)
 EOF
   exit 2
 }
@@ -20,7 +22,8 @@ repo_dir="$(cd "$deploy_dir/../.." && pwd)"
 source "$deploy_dir/lib.sh"
 
 # Postfix only provides smtp-source and smtp-sink for benchmarks. No Postfix daemon runs.
-base_packages=(clamav-daemon clamav-testfiles postgresql swaks zip unzip postfix make)
+# Prometheus only provides promtool, which checks the chart's alert rules and dashboard queries.
+base_packages=(clamav-daemon clamav-testfiles postgresql swaks zip unzip postfix make prometheus)
 
 # Prints the packages that are not installed, one per line.
 missing_packages() {
@@ -68,7 +71,7 @@ install_packages() {
 
   # "No configuration" installs Postfix's programs without a mail server on port 25.
   echo 'postfix postfix/main_mailer_type select No configuration' | as_root debconf-set-selections
-  # Package scripts would start Debian's own clamd, freshclam, PostgreSQL cluster and
+  # Package scripts would start Debian's own clamd, freshclam, PostgreSQL cluster, Prometheus and
   # Postfix, which nothing uses because the scripts here run their own instances.
   # When policy-rc.d exits with 101, invoke-rc.d does not start the service.
   if [[ ! -e /usr/sbin/policy-rc.d ]]; then
@@ -106,14 +109,44 @@ install_npm() {
   log "npm ci took $(seconds_since "$started")s"
 }
 
+# Helm is not packaged for Debian, so it is built from its Go module, which needs Go and the
+# Go module proxy. The chart tests find it at $MAILSHIELD_HELM (default below).
+helm_version=v4.3.2
+helm_bin="${MAILSHIELD_HELM:-$MAILSHIELD_CACHE/helm-$helm_version/bin/helm}"
+
+install_helm() {
+  local started staging
+  if [[ -x "$helm_bin" ]]; then
+    log "helm already in $helm_bin"
+    return
+  fi
+  local go_bin
+  # The official Go tarball installs to /usr/local/go, which a non-login shell may not have on PATH.
+  go_bin="$(command -v go || echo /usr/local/go/bin/go)"
+  [[ -x "$go_bin" ]] || die "go not found; install Go 1.24 or later to build Helm $helm_version"
+  started="$(now_ms)"
+  # Built into a fresh folder and moved in place, so an interrupted build leaves no binary.
+  staging="$(dirname "$helm_bin").new"
+  rm -rf "$staging"
+  mkdir -p "$staging"
+  log "building helm $helm_version into $helm_bin (a few minutes the first time)"
+  GOBIN="$staging" "$go_bin" install "helm.sh/helm/v4/cmd/helm@$helm_version"
+  mkdir -p "$(dirname "$helm_bin")"
+  mv "$staging/helm" "$helm_bin"
+  rm -rf "$staging"
+  log "built helm in $(seconds_since "$started")s"
+}
+
 case "${1:-all}" in
   packages) install_packages ;;
   npm) install_npm ;;
   kafka) "$deploy_dir/kafka.sh" fetch ;;
+  helm) install_helm ;;
   all)
     install_packages
     install_npm
     "$deploy_dir/kafka.sh" fetch
+    install_helm
     ;;
   *) usage ;;
 esac
