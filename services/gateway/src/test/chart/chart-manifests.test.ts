@@ -253,10 +253,7 @@ describe('rendered control plane', () => {
     assert.deepEqual(granted.sort(), [
       '/events/create',
       '/pods/delete',
-      '/pods/get',
       '/pods/list',
-      '/pods/watch',
-      'apps/deployments/get',
       'apps/deployments/patch',
       'coordination.k8s.io/leases/create',
       'coordination.k8s.io/leases/get',
