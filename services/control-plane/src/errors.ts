@@ -21,6 +21,7 @@ export const ErrorCodes = {
   learnInvalid: 'CP_LEARN_INVALID',
   /** Release as not spam could not teach the antispam, so nothing was released. */
   learnUnavailable: 'CP_LEARN_UNAVAILABLE',
+  selfTestInvalid: 'CP_SELF_TEST_INVALID',
 } as const;
 
 export function policyInvalid(fieldErrors: string[]): InvalidArgumentError {
@@ -97,4 +98,12 @@ export class BackupUnreadableError extends MailshieldError {
 
 export function backupUnreadable(message: string, cause?: unknown): BackupUnreadableError {
   return new BackupUnreadableError(message, cause === undefined ? undefined : { cause });
+}
+
+export function selfTestInvalid(fieldError: string): InvalidArgumentError {
+  return new InvalidArgumentError(
+    ErrorCodes.selfTestInvalid,
+    `self-test request is invalid: ${fieldError}`,
+    [fieldError],
+  );
 }

@@ -16,6 +16,7 @@ import { MailshieldError, UnavailableError } from '@mailshield/common';
  * | INTERCEPTOR_TEMPFAIL_AFTER_QUEUE    | an after-queue verdict said TEMPFAIL, which stages must retry  |
  * | INTERCEPTOR_UNDECODABLE_RECORD      | a verdict-topic record is not a MessageRecord; it is skipped   |
  * | INTERCEPTOR_INVALID_TRUSTED_NETWORK | a trusted network of the policy is not a valid CIDR; ignored   |
+ * | INTERCEPTOR_CANARY_INVALID          | a Canary.Inject request named no kind or a bad deadline        |
  */
 export const InterceptorErrorCode = {
   publishFailed: 'INTERCEPTOR_PUBLISH_FAILED',
@@ -29,6 +30,7 @@ export const InterceptorErrorCode = {
   tempfailAfterQueue: 'INTERCEPTOR_TEMPFAIL_AFTER_QUEUE',
   undecodableRecord: 'INTERCEPTOR_UNDECODABLE_RECORD',
   invalidTrustedNetwork: 'INTERCEPTOR_INVALID_TRUSTED_NETWORK',
+  canaryInvalid: 'INTERCEPTOR_CANARY_INVALID',
 } as const;
 
 /** Backup.Store failed, so a bounced or expired message cannot be let go yet. */

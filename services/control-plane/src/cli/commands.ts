@@ -1,6 +1,7 @@
 import { backupCommands } from './backup-commands.js';
 import type { Command } from './command-context.js';
 import { policyCommands } from './policy-commands.js';
+import { selfTestCommand } from './self-test-command.js';
 import { statusCommands } from './status-commands.js';
 import { runTrain, trainSpec } from './train-command.js';
 
@@ -12,4 +13,5 @@ export const commands: Command[] = [
   ...policyCommands,
   ...backupCommands,
   { ...trainSpec, run: runTrain },
+  selfTestCommand,
 ];

@@ -1,19 +1,26 @@
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger } from '@mailshield/common';
-import type { StatusResponse } from '@mailshield/proto/integrity';
+import type { SelfTestRequest, SelfTestResult, StatusResponse } from '@mailshield/proto/integrity';
+import { MAX_SELF_TEST_DEADLINE_SECONDS } from '../config.js';
+import { selfTestInvalid } from '../errors.js';
 import type { IntegrityMonitor } from '../integrity/monitor.js';
+import type { SelfTest } from '../integrity/self-test.js';
 import type { ControlPlaneMetrics } from '../metrics.js';
 import type { PolicyStore } from '../policy/policy-store.js';
 import { countedUnary } from './handler.js';
 import type { PolicyBroadcaster } from './policy-broadcaster.js';
 
-/** The Integrity service: the health and policy version of every monitored component. */
+/**
+ * The Integrity service: the health and policy version of every monitored component, and the
+ * canary self-test, which fails every SelfTest call when `selfTest` is undefined.
+ */
 export function integrityService(
   monitor: IntegrityMonitor,
   broadcaster: PolicyBroadcaster,
   store: PolicyStore,
   logger: Logger,
   metrics: ControlPlaneMetrics,
+  selfTest?: SelfTest,
 ): UntypedServiceImplementation {
   return {
     status: countedUnary('Integrity.Status', logger, metrics, async (): Promise<StatusResponse> => {
@@ -21,10 +28,26 @@ export function integrityService(
       return {
         components: monitor.snapshot(broadcaster.versionsByComponent()),
         policyVersion: policy.version,
-        lastSelfTest: undefined,
+        lastSelfTest: selfTest?.last(),
         leader: false,
         leaderIdentity: '',
       };
     }),
+    selfTest: countedUnary(
+      'Integrity.SelfTest',
+      logger,
+      metrics,
+      async (request: SelfTestRequest): Promise<SelfTestResult> => {
+        const deadline = request.deadlineSeconds;
+        if (!(deadline >= 0 && deadline <= MAX_SELF_TEST_DEADLINE_SECONDS)) {
+          throw selfTestInvalid(
+            `deadline_seconds: ${deadline} is invalid, expected 0 (the configured deadline) ` +
+              `up to ${MAX_SELF_TEST_DEADLINE_SECONDS}`,
+          );
+        }
+        if (selfTest === undefined) throw selfTestInvalid('the self-test is not set up here');
+        return selfTest.run(deadline === 0 ? undefined : deadline);
+      },
+    ),
   };
 }

@@ -130,6 +130,8 @@ export function testOptions(
     healthTimeoutSeconds: 2,
     policyPollSeconds: 60,
     bus: { kind: 'journal', dir: join(stateDir, 'journal'), segmentBytes: 1 << 20 },
+    selfTestIntervalSeconds: 0,
+    selfTestDeadlineSeconds: 30,
     ...overrides,
   };
 }

@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto';
+import {
+  encodeRecord,
+  extractTraceContext,
+  getTracer,
+  injectTraceContext,
+  InvalidArgumentError,
+  traceIdOf,
+  Topics,
+  UnavailableError,
+  withSpan,
+  type Logger,
+  type MessageBus,
+  type PolicySource,
+} from '@mailshield/common';
+import { CanaryKind, type InjectResponse } from '@mailshield/proto/canary';
+import { Disposition, dispositionToJSON, type MessageRecord } from '@mailshield/proto/message';
+import { buildCanaryMessage, CANARY_ADDRESS, canaryName } from '../domain/canary-message.js';
+import { InterceptorErrorCode } from '../errors.js';
+import type { InterceptorMetrics } from '../metrics.js';
+import { buildMessageRecord, effectiveQueueMode } from './message-record.js';
+import type { VerdictWaiter } from './verdict-waiter.js';
+
+export interface CanaryDeps {
+  bus: MessageBus;
+  policy: PolicySource;
+  waiter: VerdictWaiter;
+  metrics: InterceptorMetrics;
+  logger: Logger;
+  instance: string;
+  serverName: string;
+}
+
+/** Longest wait for a canary's verdict that a caller may ask for, in seconds. */
+export const MAX_CANARY_DEADLINE_SECONDS = 300;
+
+const tracer = getTracer('mailshield-interceptor');
+
+/**
+ * Injects canaries for the control plane's self-test. A canary is built like a message accepted
+ * at end of DATA, in the queue mode of the policy in force, and written to the inbound topic by
+ * the same durable publish. The only difference is the record's `canary` flag, which only this
+ * class sets: stages then skip Backup and delivery completes the record without sending it.
+ */
+export class CanaryInjector {
+  constructor(private readonly deps: CanaryDeps) {}
+
+  /**
+   * Injects one canary of `kind` and waits up to `deadlineSeconds` for its final verdict.
+   * Throws InvalidArgumentError for an unknown kind or a deadline outside (0, 300] seconds,
+   * and UnavailableError when the canary could not be written to the bus.
+   */
+  async inject(kind: CanaryKind, deadlineSeconds: number): Promise<InjectResponse> {
+    checkRequest(kind, deadlineSeconds);
+    const policy = this.deps.policy.current();
+    const queueMode = effectiveQueueMode(policy.queueMode);
+    const name = canaryName(kind);
+    return withSpan(tracer, 'interceptor.canary', extractTraceContext({}), async (span) => {
+      const id = randomUUID();
+      const receivedAt = new Date();
+      const record: MessageRecord = {
+        ...buildMessageRecord(
+          {
+            sessionId: `canary-${id}`,
+            clientAddress: '127.0.0.1',
+            helo: this.deps.serverName,
+            mailFrom: CANARY_ADDRESS,
+            rcptTo: [CANARY_ADDRESS],
+            tls: false,
+            outbound: false,
+          },
+          buildCanaryMessage(kind, id, receivedAt),
+          {
+            id,
+            receivedAt,
+            queueMode,
+            policyVersion: policy.version,
+            instance: this.deps.instance,
+            serverName: this.deps.serverName,
+            traceContext: injectTraceContext(),
+            traceId: traceIdOf(span),
+          },
+        ),
+        canary: true,
+      };
+      span.setAttribute('mailshield.mail_id', id);
+      const logger = this.deps.logger.child({ mail_id: id, canary: name });
+      // Registered before the publish, like a before-queue session, so a fast verdict is not missed.
+      const verdictPromise = this.deps.waiter.wait(id, deadlineSeconds * 1000);
+      try {
+        await this.deps.bus.publish(Topics.inbound, [encodeRecord(record)]);
+      } catch (err) {
+        this.deps.waiter.cancel(id);
+        this.deps.metrics.canaries.inc({ kind: name, result: 'publish_failed' });
+        logger.error({ err, event: 'canary.publish_failed' }, 'could not publish the canary');
+        throw new UnavailableError(
+          InterceptorErrorCode.publishFailed,
+          `the ${name} canary could not be written to the message bus: ${(err as Error).message}`,
+          { cause: err },
+        );
+      }
+      const published = performance.now();
+      const verdict = await verdictPromise;
+      const seconds = (performance.now() - published) / 1000;
+      const result = verdict === undefined ? 'timeout' : 'verdict';
+      this.deps.metrics.canaries.inc({ kind: name, result });
+      logger.info(
+        {
+          event: 'canary.finished',
+          result,
+          disposition: verdict === undefined ? undefined : dispositionToJSON(verdict.disposition),
+          seconds: Number(seconds.toFixed(3)),
+        },
+        verdict === undefined ? 'no verdict for the canary in time' : 'canary verdict received',
+      );
+      return {
+        messageId: id,
+        completed: verdict !== undefined,
+        disposition: verdict?.disposition ?? Disposition.DISPOSITION_UNSPECIFIED,
+        outcomes: verdict?.outcomes ?? [],
+        queueMode,
+        seconds,
+      };
+    });
+  }
+}
+
+function checkRequest(kind: CanaryKind, deadlineSeconds: number): void {
+  const problems: string[] = [];
+  if (kind !== CanaryKind.CANARY_KIND_EICAR && kind !== CanaryKind.CANARY_KIND_GTUBE) {
+    problems.push(`kind: ${kind} is invalid, expected CANARY_KIND_EICAR or CANARY_KIND_GTUBE`);
+  }
+  if (!(deadlineSeconds > 0 && deadlineSeconds <= MAX_CANARY_DEADLINE_SECONDS)) {
+    problems.push(
+      `deadline_seconds: ${deadlineSeconds} is invalid, expected more than 0 and at most ${MAX_CANARY_DEADLINE_SECONDS}`,
+    );
+  }
+  if (problems.length > 0) {
+    throw new InvalidArgumentError(
+      InterceptorErrorCode.canaryInvalid,
+      `canary request is invalid: ${problems.join('; ')}`,
+      problems,
+    );
+  }
+}
