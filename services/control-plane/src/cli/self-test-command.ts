@@ -1,6 +1,6 @@
 import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import { deadlineIn } from '@mailshield/common';
-import { SelfTestResult } from '@mailshield/proto/integrity';
+import type { SelfTestResult } from '@mailshield/proto/integrity';
 import { MAX_SELF_TEST_DEADLINE_SECONDS } from '../config.js';
 import { UsageError } from './args.js';
 import type { Command, CommandContext } from './command-context.js';
@@ -35,7 +35,8 @@ async function runSelfTest(context: CommandContext): Promise<void> {
   const deadline = parseDeadline(context.values['deadline']);
   const result = await callSelfTest(context, deadline);
   if (context.isJson) {
-    context.print(JSON.stringify(SelfTestResult.toJSON(result), null, 2));
+    // Plain JSON.stringify keeps `passed: false`, which the proto3 JSON form would leave out.
+    context.print(JSON.stringify(result, null, 2));
   } else {
     const rows = result.checks.map((check) => [
       check.name,

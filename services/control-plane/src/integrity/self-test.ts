@@ -159,12 +159,12 @@ export class SelfTest {
     } catch (err) {
       const serviceError = err as ServiceError;
       const code = GrpcStatus[serviceError.code] ?? String(serviceError.code);
-      const got = `Canary.Inject failed: ${code}: ${serviceError.details || serviceError.message}`;
-      const state = client.getChannel().getConnectivityState(false);
-      return {
-        check: { ...notRun(expectation, got), seconds: seconds() },
-        isUnreachable: state !== connectivityState.READY,
-      };
+      const isUnreachable =
+        client.getChannel().getConnectivityState(false) !== connectivityState.READY;
+      const got = isUnreachable
+        ? `no connection to the interceptor (${code})`
+        : `Canary.Inject failed: ${code}: ${serviceError.details || serviceError.message}`;
+      return { check: { ...notRun(expectation, got), seconds: seconds() }, isUnreachable };
     }
   }
 
