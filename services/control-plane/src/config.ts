@@ -62,7 +62,7 @@ export interface ControlPlaneOptions extends CommonOptions {
   selfTestDeadlineSeconds: number;
 }
 
-/** Longest canary deadline, in seconds; the interceptor's Canary service rejects longer ones. */
+/** Maximum canary deadline, in seconds, because the interceptor's Canary service rejects longer ones. */
 export const MAX_SELF_TEST_DEADLINE_SECONDS = 300;
 
 const defaultComponents =

@@ -22,6 +22,8 @@ export const ErrorCodes = {
   /** Release as not spam could not teach the antispam, so nothing was released. */
   learnUnavailable: 'CP_LEARN_UNAVAILABLE',
   selfTestInvalid: 'CP_SELF_TEST_INVALID',
+  /** Integrity.SelfTest was called on a control plane built without the self-test. */
+  selfTestUnavailable: 'CP_SELF_TEST_UNAVAILABLE',
 } as const;
 
 export function policyInvalid(fieldErrors: string[]): InvalidArgumentError {

@@ -93,7 +93,7 @@ export async function startInterceptor(
     const waiter = new VerdictWaiter();
     const verdicts = await startVerdictListener(bus, options.instance, waiter, logger);
     closers.push(() => verdicts.stop());
-    const canaries = new CanaryInjector({
+    const handlerDeps = {
       bus,
       policy,
       waiter,
@@ -101,18 +101,10 @@ export async function startInterceptor(
       logger,
       instance: options.instance,
       serverName: options.smtpHostname,
-    });
+    };
+    const endOfData = new EndOfDataHandler(handlerDeps);
     // grpc-js looks services up per call, so one added after the bind serves from here on.
-    grpc.server.addService(CanaryService, canaryService(canaries, logger));
-    const endOfData = new EndOfDataHandler({
-      bus,
-      policy,
-      waiter,
-      metrics,
-      logger,
-      instance: options.instance,
-      serverName: options.smtpHostname,
-    });
+    grpc.server.addService(CanaryService, canaryService(new CanaryInjector(handlerDeps), logger));
     const smtp = new SmtpListener(
       {
         ...options.smtp,

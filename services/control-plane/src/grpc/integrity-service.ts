@@ -1,8 +1,8 @@
-import type { UntypedServiceImplementation } from '@grpc/grpc-js';
-import type { Logger } from '@mailshield/common';
+import { status as GrpcStatus, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { MailshieldError, type Logger } from '@mailshield/common';
 import type { SelfTestRequest, SelfTestResult, StatusResponse } from '@mailshield/proto/integrity';
 import { MAX_SELF_TEST_DEADLINE_SECONDS } from '../config.js';
-import { selfTestInvalid } from '../errors.js';
+import { ErrorCodes, selfTestInvalid } from '../errors.js';
 import type { IntegrityMonitor } from '../integrity/monitor.js';
 import type { SelfTest } from '../integrity/self-test.js';
 import type { ControlPlaneMetrics } from '../metrics.js';
@@ -12,7 +12,7 @@ import type { PolicyBroadcaster } from './policy-broadcaster.js';
 
 /**
  * The Integrity service: the health and policy version of every monitored component, and the
- * canary self-test, which fails every SelfTest call when `selfTest` is undefined.
+ * canary self-test. Without `selfTest`, SelfTest fails with UNIMPLEMENTED.
  */
 export function integrityService(
   monitor: IntegrityMonitor,
@@ -45,7 +45,14 @@ export function integrityService(
               `up to ${MAX_SELF_TEST_DEADLINE_SECONDS}`,
           );
         }
-        if (selfTest === undefined) throw selfTestInvalid('the self-test is not set up here');
+        if (selfTest === undefined) {
+          throw new MailshieldError(
+            ErrorCodes.selfTestUnavailable,
+            'this control plane runs no self-test',
+            GrpcStatus.UNIMPLEMENTED,
+            false,
+          );
+        }
         return selfTest.run(deadline === 0 ? undefined : deadline);
       },
     ),

@@ -28,7 +28,7 @@ export interface SelfTestOptions {
   metrics: ControlPlaneMetrics;
 }
 
-/** What one canary must come back with. */
+/** The verdict that one canary must get. */
 interface Expectation {
   name: string;
   kind: CanaryKind;

@@ -4,8 +4,8 @@ import { CanaryKind } from '@mailshield/proto/canary';
 export const CANARY_ADDRESS = 'self-test@mailshield.invalid';
 
 /**
- * The EICAR test file, joined at run time so that no scanner flags the source or compiled
- * files of the interceptor as infected.
+ * Returns the EICAR test file, joined at run time so that no scanner flags the source or
+ * compiled files of the interceptor as infected.
  */
 function eicar(): Buffer {
   return Buffer.from(
@@ -14,7 +14,7 @@ function eicar(): Buffer {
   );
 }
 
-/** The GTUBE string that anti-spam engines score as spam, joined like EICAR. */
+/** Returns the GTUBE string that anti-spam engines score as spam, joined like EICAR. */
 function gtube(): string {
   return ['XJS*C4JDBQADN1.NSBN3*2IDNEN*', 'GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X'].join('');
 }

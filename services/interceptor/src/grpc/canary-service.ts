@@ -3,7 +3,7 @@ import { unary, type Logger } from '@mailshield/common';
 import type { InjectRequest, InjectResponse } from '@mailshield/proto/canary';
 import type { CanaryInjector } from '../handlers/canary.js';
 
-/** The Canary service of the interceptor's gRPC server, called by the control plane's self-test. */
+/** Builds the Canary service of the interceptor's gRPC server, which the control plane's self-test calls. */
 export function canaryService(
   injector: CanaryInjector,
   logger: Logger,

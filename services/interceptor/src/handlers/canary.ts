@@ -9,29 +9,18 @@ import {
   Topics,
   UnavailableError,
   withSpan,
-  type Logger,
-  type MessageBus,
-  type PolicySource,
 } from '@mailshield/common';
 import { CanaryKind, type InjectResponse } from '@mailshield/proto/canary';
 import { Disposition, dispositionToJSON, type MessageRecord } from '@mailshield/proto/message';
 import { buildCanaryMessage, CANARY_ADDRESS, canaryName } from '../domain/canary-message.js';
 import { InterceptorErrorCode } from '../errors.js';
-import type { InterceptorMetrics } from '../metrics.js';
+import type { EndOfDataDeps } from './end-of-data.js';
 import { buildMessageRecord, effectiveQueueMode } from './message-record.js';
-import type { VerdictWaiter } from './verdict-waiter.js';
 
-export interface CanaryDeps {
-  bus: MessageBus;
-  policy: PolicySource;
-  waiter: VerdictWaiter;
-  metrics: InterceptorMetrics;
-  logger: Logger;
-  instance: string;
-  serverName: string;
-}
+/** The canary injector needs what the end-of-DATA handler needs, since it builds the same record. */
+export type CanaryDeps = EndOfDataDeps;
 
-/** Longest wait for a canary's verdict that a caller may ask for, in seconds. */
+/** Maximum wait for a canary's verdict that a caller may request, in seconds. */
 export const MAX_CANARY_DEADLINE_SECONDS = 300;
 
 const tracer = getTracer('mailshield-interceptor');

@@ -27,7 +27,7 @@ function assertPassed(result: SelfTestResult): void {
 
 /**
  * Asserts that the sink received only the messages the test sent over SMTP (by X-Test-Id)
- * and that Backup holds nothing from the canaries' sender.
+ * and that Backup contains nothing from the canaries' sender.
  */
 async function assertCanariesLeftNoTrace(pipeline: Pipeline, sentIds: string[]): Promise<void> {
   const unexpected = pipeline.sink.messages.filter(

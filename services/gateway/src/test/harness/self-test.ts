@@ -63,7 +63,8 @@ export function runCtl(
       [cli, ...args, '--address', address],
       { timeout: 120_000 },
       (err, stdout, stderr) => {
-        const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
+        let code = 0;
+        if (err !== null) code = typeof err.code === 'number' ? err.code : -1;
         resolve({ code, stdout, stderr });
       },
     );

@@ -21,9 +21,9 @@ import {
 import { SmtpTalk } from '../support/smtp-talk.js';
 
 /**
- * A fake stand-in for the scanners: for each inbound record it publishes a verdict, REJECT
- * with an infected antivirus outcome when the message has an eicar.com attachment, else
- * DELIVER with a spam antispam outcome, so only the canary flag keeps the latter from delivery.
+ * Starts a fake stand-in for the scanners that publishes a verdict for each inbound record.
+ * A message with an eicar.com attachment gets REJECT and an infected antivirus outcome. Any
+ * other gets DELIVER and a spam antispam outcome, so only the canary flag keeps it from delivery.
  */
 async function startFakeScanners(interceptor: TestInterceptor): Promise<{ stop(): Promise<void> }> {
   return interceptor.bus.subscribe({
