@@ -13,7 +13,7 @@ import {
 import { CanaryKind, type InjectResponse } from '@mailshield/proto/canary';
 import { Disposition, dispositionToJSON, type MessageRecord } from '@mailshield/proto/message';
 import { buildCanaryMessage, CANARY_ADDRESS, canaryName } from '../domain/canary-message.js';
-import { InterceptorErrorCode } from '../errors.js';
+import { CanaryBusyError, InterceptorErrorCode } from '../errors.js';
 import type { EndOfDataDeps } from './end-of-data.js';
 import { buildMessageRecord, effectiveQueueMode } from './message-record.js';
 
@@ -22,6 +22,9 @@ export type CanaryDeps = EndOfDataDeps;
 
 /** Maximum wait for a canary's verdict that a caller may request, in seconds. */
 export const MAX_CANARY_DEADLINE_SECONDS = 300;
+
+/** Maximum canaries waiting for their verdicts at once; the self-test sends two per run. */
+export const MAX_CANARIES_IN_FLIGHT = 8;
 
 const tracer = getTracer('mailshield-interceptor');
 
@@ -32,46 +35,33 @@ const tracer = getTracer('mailshield-interceptor');
  * class sets: stages then skip Backup and delivery completes the record without sending it.
  */
 export class CanaryInjector {
+  private inFlight = 0;
+
   constructor(private readonly deps: CanaryDeps) {}
 
   /**
    * Injects one canary of `kind` and waits up to `deadlineSeconds` for its final verdict.
    * Throws InvalidArgumentError for an unknown kind or a deadline outside (0, 300] seconds,
-   * and UnavailableError when the canary could not be written to the bus.
+   * CanaryBusyError while MAX_CANARIES_IN_FLIGHT others wait, and UnavailableError when the
+   * canary could not be written to the bus.
    */
   async inject(kind: CanaryKind, deadlineSeconds: number): Promise<InjectResponse> {
     checkRequest(kind, deadlineSeconds);
-    const policy = this.deps.policy.current();
-    const queueMode = effectiveQueueMode(policy.queueMode);
+    // The service needs no authentication, so a cap keeps a caller from flooding the pipeline.
+    if (this.inFlight >= MAX_CANARIES_IN_FLIGHT) throw new CanaryBusyError(MAX_CANARIES_IN_FLIGHT);
+    this.inFlight += 1;
+    try {
+      return await this.injectAndWait(kind, deadlineSeconds);
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+
+  private injectAndWait(kind: CanaryKind, deadlineSeconds: number): Promise<InjectResponse> {
     const name = canaryName(kind);
     return withSpan(tracer, 'interceptor.canary', extractTraceContext({}), async (span) => {
-      const id = randomUUID();
-      const receivedAt = new Date();
-      const record: MessageRecord = {
-        ...buildMessageRecord(
-          {
-            sessionId: `canary-${id}`,
-            clientAddress: '127.0.0.1',
-            helo: this.deps.serverName,
-            mailFrom: CANARY_ADDRESS,
-            rcptTo: [CANARY_ADDRESS],
-            tls: false,
-            outbound: false,
-          },
-          buildCanaryMessage(kind, id, receivedAt),
-          {
-            id,
-            receivedAt,
-            queueMode,
-            policyVersion: policy.version,
-            instance: this.deps.instance,
-            serverName: this.deps.serverName,
-            traceContext: injectTraceContext(),
-            traceId: traceIdOf(span),
-          },
-        ),
-        canary: true,
-      };
+      const record = this.buildRecord(kind, traceIdOf(span));
+      const { id, queueMode } = record;
       span.setAttribute('mailshield.mail_id', id);
       const logger = this.deps.logger.child({ mail_id: id, canary: name });
       // Registered before the publish, like a before-queue session, so a fast verdict is not missed.
@@ -111,6 +101,33 @@ export class CanaryInjector {
         seconds,
       };
     });
+  }
+
+  /** Builds the record the way end of DATA does for a local client, with the canary flag set. */
+  private buildRecord(kind: CanaryKind, traceId: string): MessageRecord {
+    const policy = this.deps.policy.current();
+    const id = randomUUID();
+    const receivedAt = new Date();
+    const facts = {
+      sessionId: `canary-${id}`,
+      clientAddress: '127.0.0.1',
+      helo: this.deps.serverName,
+      mailFrom: CANARY_ADDRESS,
+      rcptTo: [CANARY_ADDRESS],
+      tls: false,
+      outbound: false,
+    };
+    const record = buildMessageRecord(facts, buildCanaryMessage(kind, id, receivedAt), {
+      id,
+      receivedAt,
+      queueMode: effectiveQueueMode(policy.queueMode),
+      policyVersion: policy.version,
+      instance: this.deps.instance,
+      serverName: this.deps.serverName,
+      traceContext: injectTraceContext(),
+      traceId,
+    });
+    return { ...record, canary: true };
   }
 }
 

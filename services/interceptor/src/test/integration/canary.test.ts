@@ -18,6 +18,7 @@ import {
   waitFor,
   type TestInterceptor,
 } from '../support/harness.js';
+import { MAX_CANARIES_IN_FLIGHT } from '../../handlers/canary.js';
 import { SmtpTalk } from '../support/smtp-talk.js';
 
 /**
@@ -167,6 +168,22 @@ describe('Canary.Inject limits', () => {
         return true;
       });
     }
+  });
+
+  test('rejects canaries over the cap', async () => {
+    const calls = Array.from({ length: MAX_CANARIES_IN_FLIGHT + 1 }, () =>
+      inject(interceptor, CanaryKind.CANARY_KIND_GTUBE, 1).then(
+        () => 'waited',
+        (err: ServiceError) => err,
+      ),
+    );
+    const results = await Promise.all(calls);
+    const rejected = results.filter((result): result is ServiceError => result !== 'waited');
+    assert.equal(rejected.length, 1);
+    assert.equal(rejected[0]!.code, GrpcStatus.RESOURCE_EXHAUSTED);
+    assert.deepEqual(rejected[0]!.metadata.get('mailshield-error-code'), [
+      'INTERCEPTOR_CANARY_BUSY',
+    ]);
   });
 
   test('SMTP mail claiming to be a canary is not one', async () => {
