@@ -33,6 +33,8 @@ const tracer = getTracer('mailshield-interceptor');
  * at end of DATA, in the queue mode of the policy in force, and written to the inbound topic by
  * the same durable publish. The only difference is the record's `canary` flag, which only this
  * class sets: stages then skip Backup and delivery completes the record without sending it.
+ * NOTE: a stage or interceptor built before the flag existed drops it, so while such a version
+ * still runs (a rolling upgrade), it may store an EICAR canary in Backup or try to deliver one.
  */
 export class CanaryInjector {
   private inFlight = 0;
