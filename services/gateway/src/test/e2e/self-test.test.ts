@@ -42,7 +42,7 @@ async function assertCanariesLeftNoTrace(pipeline: Pipeline, sentIds: string[]):
   assert.deepEqual(
     backups.filter((entry) => entry.mailFrom === CANARY_ADDRESS).map((entry) => entry.subject),
     [],
-    'Backup holds a canary',
+    'Backup contains a canary',
   );
 }
 
