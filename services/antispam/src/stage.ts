@@ -84,9 +84,10 @@ function buildOutcome(
 
 /**
  * Runs the antispam stage on one record: scores it, applies the policy's action, backs up the
- * original before a destructive action (never for a self-test canary), and appends the outcome. Records that are not deliverable
- * messages come back unchanged. Throws BackupFailedError when Backup.Store fails, so the
- * caller retries instead of dropping the message.
+ * original before a destructive action (never for a self-test canary), and appends the
+ * outcome. Records that are not deliverable messages come back unchanged. Throws
+ * BackupFailedError when Backup.Store fails, so the caller retries instead of dropping the
+ * message.
  */
 export async function processRecord(
   record: MessageRecord,

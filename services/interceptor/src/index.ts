@@ -62,9 +62,10 @@ const RECORD_OVERHEAD_BYTES = 1024 * 1024;
 
 /**
  * Starts the interceptor: the SMTP listener, the before-queue verdict listener, the delivery
- * consumer, the gRPC server (health and the self-test's Canary service) and the metrics server. Resolves once SMTP listens and the
- * health is SERVING; `ports` contains the bound `smtp`, `grpc` and `metrics` ports. Waits for the
- * first policy when none is given and the control plane has not sent one yet.
+ * consumer, the gRPC server (health and the self-test's Canary service) and the metrics server.
+ * Resolves once SMTP listens and the health is SERVING; `ports` contains the bound `smtp`,
+ * `grpc` and `metrics` ports. Waits for the first policy when none is given and the control
+ * plane has not sent one yet.
  */
 export async function startInterceptor(
   options: InterceptorOptions,
