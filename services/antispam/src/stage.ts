@@ -86,9 +86,10 @@ function buildOutcome(
 
 /**
  * Runs the antispam stage on one record: scores it, applies the policy's action, backs up the
- * original before a destructive action, and appends the outcome. Records that are not deliverable
- * messages come back unchanged. Throws BackupFailedError when Backup.Store fails, so the
- * caller retries instead of dropping the message.
+ * original before a destructive action (never for a self-test canary), and appends the
+ * outcome. Records that are not deliverable messages come back unchanged. Throws
+ * BackupFailedError when Backup.Store fails, so the caller retries instead of dropping the
+ * message.
  */
 export async function processRecord(
   record: MessageRecord,
@@ -117,8 +118,10 @@ export async function processRecord(
       'mailshield.spam.status': result.status,
       'mailshield.spam.score': result.score,
     });
-    if (acted.needsBackup) await storeOriginal(record, outcome, deps, options);
-    recordMetrics(deps, result, acted.action, seconds);
+    // A canary of the self-test is fixed test data: no Backup copy, and no count as mail.
+    const isCanary = record.canary === true;
+    if (acted.needsBackup && !isCanary) await storeOriginal(record, outcome, deps, options);
+    if (!isCanary) recordMetrics(deps, result, acted.action, seconds);
     logVerdict(deps.logger, record, outcome);
     const next: MessageRecord = {
       ...record,
@@ -178,6 +181,7 @@ function logVerdict(logger: Logger, record: MessageRecord, outcome: StageOutcome
     {
       event: 'antispam.scored',
       mail_id: record.id,
+      canary: record.canary === true || undefined,
       trace_id: outcome.traceId,
       status: outcome.status,
       action: outcome.action,

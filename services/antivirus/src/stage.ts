@@ -50,6 +50,8 @@ export interface MessageMode {
    * applies the direction's overrides only. The interceptor keeps one override group per message.
    */
   recipientDomain?: string;
+  /** True for a self-test canary, which counts in none of the message metrics. */
+  isCanary?: boolean;
 }
 
 /**
@@ -95,7 +97,7 @@ export async function evaluateMessage(
     traceId: traceIdOf(span),
     instance: context.instance,
   };
-  recordMetrics(context.metrics, scan, plan);
+  if (mode.isCanary !== true) recordMetrics(context.metrics, scan, plan);
   span.setAttributes({ 'mailshield.av.status': scan.status, 'mailshield.av.action': plan.action });
   return { scan, plan, outcome };
 }
@@ -126,7 +128,8 @@ function recordMetrics(metrics: AntivirusMetrics, scan: MessageScan, plan: Actio
 
 /**
  * Processes one bus record: passes on records another stage already decided, otherwise scans,
- * stores a backup before any destructive action, and returns the record for the next topic.
+ * stores a backup before any destructive action (never for a self-test canary), and returns
+ * the record for the next topic.
  * Throws (so the batch is retried) when an after-queue scan must be retried or the backup failed.
  */
 export async function processRecord(
@@ -145,10 +148,12 @@ export async function processRecord(
     );
     return record;
   }
+  const isCanary = record.canary === true;
   const mode = {
     queueMode: record.queueMode,
     isOutbound: record.envelope?.outbound === true,
     recipientDomain: recipientDomainOf(record.envelope?.rcptTo[0] ?? ''),
+    isCanary,
   };
   const { scan, plan, outcome } = await evaluateMessage(record.raw, mode, context, span);
   if (plan.shouldRetry) {
@@ -162,10 +167,12 @@ export async function processRecord(
       `scan of ${record.id} failed (${scan.reason}); retrying later`,
     );
   }
-  if (plan.needsBackup) await storeBackup(record, outcome, context, logger);
+  // A canary's content is fixed test data, so Backup never keeps it, whatever the action.
+  if (plan.needsBackup && !isCanary) await storeBackup(record, outcome, context, logger);
   logger.info(
     {
       event: 'scan.completed',
+      canary: isCanary || undefined,
       status: scan.status,
       action: plan.action,
       reason: scan.reason,

@@ -55,6 +55,16 @@ export interface ControlPlaneOptions extends CommonOptions {
   integrity?: IntegritySettings;
   /** Limits of Backup that the control plane enforces on a timer. */
   backupRetention: BackupRetentionOptions;
+  /**
+   * Seconds between two runs of the canary self-test against the "interceptor" component
+   * (MAILSHIELD_SELF_TEST_INTERVAL_SECONDS); 0 runs it only on demand. Default 300.
+   */
+  selfTestIntervalSeconds: number;
+  /**
+   * How long each canary of a self-test may take to get its verdict, in seconds
+   * (MAILSHIELD_SELF_TEST_DEADLINE_SECONDS), at most 300. Default 30.
+   */
+  selfTestDeadlineSeconds: number;
 }
 
 /** Backup retention settings; a limit of 0 is off. */
@@ -71,6 +81,9 @@ export interface BackupRetentionOptions {
   /** Seconds between two retention runs (MAILSHIELD_BACKUP_RETENTION_INTERVAL_SECONDS). Default 300. */
   intervalSeconds: number;
 }
+
+/** Maximum canary deadline, in seconds, because the interceptor's Canary service rejects longer ones. */
+export const MAX_SELF_TEST_DEADLINE_SECONDS = 300;
 
 const defaultComponents =
   'interceptor=127.0.0.1:50051,antivirus=127.0.0.1:50052,antispam=127.0.0.1:50053';
@@ -94,6 +107,8 @@ export function readControlPlaneOptions(env: NodeJS.ProcessEnv = process.env): C
     policyPollSeconds: reader.number('MAILSHIELD_POLICY_POLL_SECONDS', 5, 0.05),
     bus: { kind: 'journal', dir: '', segmentBytes: 0 },
     backupRetention: readBackupRetention(reader),
+    selfTestIntervalSeconds: reader.number('MAILSHIELD_SELF_TEST_INTERVAL_SECONDS', 300, 0),
+    selfTestDeadlineSeconds: reader.number('MAILSHIELD_SELF_TEST_DEADLINE_SECONDS', 30, 0.05),
   };
   options.bus = readBusOptions(reader, options.stateDir, options.instance);
   options.integrity = readIntegritySettings(
@@ -101,6 +116,12 @@ export function readControlPlaneOptions(env: NodeJS.ProcessEnv = process.env): C
     options.components.map((component) => component.name),
     env,
   );
+  if (options.selfTestDeadlineSeconds > MAX_SELF_TEST_DEADLINE_SECONDS) {
+    reader.problem(
+      `MAILSHIELD_SELF_TEST_DEADLINE_SECONDS=${options.selfTestDeadlineSeconds} is invalid: ` +
+        `expected at most ${MAX_SELF_TEST_DEADLINE_SECONDS}`,
+    );
+  }
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(options.databaseSchema)) {
     reader.problem(
       `MAILSHIELD_DATABASE_SCHEMA=${options.databaseSchema} is invalid: expected a lower-case SQL name`,

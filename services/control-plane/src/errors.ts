@@ -24,6 +24,9 @@ export const ErrorCodes = {
   learnInvalid: 'CP_LEARN_INVALID',
   /** Release as not spam could not teach the antispam, so nothing was released. */
   learnUnavailable: 'CP_LEARN_UNAVAILABLE',
+  selfTestInvalid: 'CP_SELF_TEST_INVALID',
+  /** Integrity.SelfTest was called on a control plane built without the self-test. */
+  selfTestUnavailable: 'CP_SELF_TEST_UNAVAILABLE',
 } as const;
 
 export function policyInvalid(fieldErrors: string[]): InvalidArgumentError {
@@ -107,4 +110,12 @@ export class BackupUnreadableError extends MailshieldError {
 
 export function backupUnreadable(message: string, cause?: unknown): BackupUnreadableError {
   return new BackupUnreadableError(message, cause === undefined ? undefined : { cause });
+}
+
+export function selfTestInvalid(fieldError: string): InvalidArgumentError {
+  return new InvalidArgumentError(
+    ErrorCodes.selfTestInvalid,
+    `self-test request is invalid: ${fieldError}`,
+    [fieldError],
+  );
 }

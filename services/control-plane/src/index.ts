@@ -20,6 +20,7 @@ import { learningService } from './grpc/learning-service.js';
 import { createHamTeacher } from './backup/teach-ham.js';
 import { PolicyBroadcaster } from './grpc/policy-broadcaster.js';
 import { IntegrityMonitor } from './integrity/monitor.js';
+import { SelfTest } from './integrity/self-test.js';
 import { createControlPlaneMetrics } from './metrics.js';
 import { createStores } from './stores.js';
 import { resolveBackupKey } from './backup/backup-key.js';
@@ -61,8 +62,9 @@ export function seedPolicy(options: ControlPlaneOptions): Policy {
 
 /**
  * Starts the control plane: opens the stores (seeding the policy when empty), serves
- * Config, Backup, Integrity, Learning and health over gRPC, and starts the integrity monitor. It
- * depends on no other mailshield service; `deps.bus` is only used to publish releases.
+ * Config, Backup, Integrity, Learning and health over gRPC, and starts the integrity monitor
+ * and the scheduled canary self-test. It depends on no other mailshield service; `deps.bus` is
+ * only used to publish releases.
  */
 export async function startControlPlane(
   options: ControlPlaneOptions,
@@ -89,6 +91,13 @@ export async function startControlPlane(
     ...(options.integrity === undefined ? {} : { settings: options.integrity }),
     identity: options.instance,
   });
+  const selfTest = new SelfTest({
+    interceptor: options.components.find((component) => component.name === 'interceptor')?.address,
+    intervalSeconds: options.selfTestIntervalSeconds,
+    deadlineSeconds: options.selfTestDeadlineSeconds,
+    logger,
+    metrics,
+  });
   const grpc = await startGrpcServer(
     options.bindHost,
     options.grpcPort,
@@ -113,7 +122,14 @@ export async function startControlPlane(
       },
       {
         definition: IntegrityService,
-        implementation: integrityService(monitor, broadcaster, stores.policy, logger, metrics),
+        implementation: integrityService(
+          monitor,
+          broadcaster,
+          stores.policy,
+          logger,
+          metrics,
+          selfTest,
+        ),
       },
       {
         definition: LearningService,
@@ -139,6 +155,7 @@ export async function startControlPlane(
     logger,
   });
   retention.start();
+  selfTest.start();
   const poller = setInterval(() => {
     broadcaster.refresh().catch((err: unknown) => {
       logger.warn(
@@ -184,6 +201,7 @@ export async function startControlPlane(
       await grpc.stop();
       await monitor.stop();
       await retention.stop();
+      await selfTest.stop();
       await new Promise<void>((resolve) =>
         metricsServer === undefined ? resolve() : metricsServer.server.close(() => resolve()),
       );

@@ -1,4 +1,4 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** Every metric of the control plane, registered on the service's registry. */
 export interface ControlPlaneMetrics {
@@ -17,6 +17,9 @@ export interface ControlPlaneMetrics {
   dependencyUp: Gauge<'component' | 'dependency'>;
   restarts: Counter<'component' | 'action' | 'result' | 'dry_run'>;
   leader: Gauge;
+  selfTestPassed: Gauge;
+  selfTestRuns: Counter<'result'>;
+  selfTestDuration: Histogram;
 }
 
 export function createControlPlaneMetrics(registry: Registry): ControlPlaneMetrics {
@@ -107,6 +110,23 @@ export function createControlPlaneMetrics(registry: Registry): ControlPlaneMetri
     leader: new Gauge({
       name: 'mailshield_control_plane_leader',
       help: '1 while this replica holds the leader lease and may restart components, 0 otherwise.',
+      registers,
+    }),
+    selfTestPassed: new Gauge({
+      name: 'mailshield_control_plane_self_test_passed',
+      help: '1 when the last canary self-test passed, 0 when it failed; absent before the first run.',
+      registers,
+    }),
+    selfTestRuns: new Counter({
+      name: 'mailshield_control_plane_self_test_runs_total',
+      help: 'Canary self-test runs, scheduled and on demand, by result: passed or failed.',
+      labelNames: ['result'],
+      registers,
+    }),
+    selfTestDuration: new Histogram({
+      name: 'mailshield_control_plane_self_test_duration_seconds',
+      help: 'Time of one canary self-test run, from the start to the last verdict or deadline.',
+      buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
       registers,
     }),
   };

@@ -1,3 +1,4 @@
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { MailshieldError, UnavailableError } from '@mailshield/common';
 
 /**
@@ -16,6 +17,8 @@ import { MailshieldError, UnavailableError } from '@mailshield/common';
  * | INTERCEPTOR_TEMPFAIL_AFTER_QUEUE    | an after-queue verdict said TEMPFAIL, which stages must retry  |
  * | INTERCEPTOR_UNDECODABLE_RECORD      | a verdict-topic record is not a MessageRecord; it is skipped   |
  * | INTERCEPTOR_INVALID_TRUSTED_NETWORK | a trusted network of the policy is not a valid CIDR; ignored   |
+ * | INTERCEPTOR_CANARY_INVALID          | a Canary.Inject request named no kind or a bad deadline        |
+ * | INTERCEPTOR_CANARY_BUSY             | too many canaries wait for verdicts; Canary.Inject rejected    |
  */
 export const InterceptorErrorCode = {
   publishFailed: 'INTERCEPTOR_PUBLISH_FAILED',
@@ -29,6 +32,8 @@ export const InterceptorErrorCode = {
   tempfailAfterQueue: 'INTERCEPTOR_TEMPFAIL_AFTER_QUEUE',
   undecodableRecord: 'INTERCEPTOR_UNDECODABLE_RECORD',
   invalidTrustedNetwork: 'INTERCEPTOR_INVALID_TRUSTED_NETWORK',
+  canaryInvalid: 'INTERCEPTOR_CANARY_INVALID',
+  canaryBusy: 'INTERCEPTOR_CANARY_BUSY',
 } as const;
 
 /** Backup.Store failed, so a bounced or expired message cannot be let go yet. */
@@ -42,6 +47,20 @@ export class BackupFailedError extends UnavailableError {
 export class RetryPublishFailedError extends UnavailableError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(InterceptorErrorCode.retryPublishFailed, message, options);
+  }
+}
+
+/** Canary.Inject was called while the maximum number of canaries wait for their verdicts. */
+export class CanaryBusyError extends MailshieldError {
+  override readonly name = 'CanaryBusyError';
+
+  constructor(limit: number) {
+    super(
+      InterceptorErrorCode.canaryBusy,
+      `${limit} canaries already wait for their verdicts; retry after one finishes`,
+      GrpcStatus.RESOURCE_EXHAUSTED,
+      true,
+    );
   }
 }
 

@@ -13,6 +13,7 @@ import {
   type ServiceDeps,
   watchServiceDependencies,
 } from '@mailshield/common';
+import { CanaryService } from '@mailshield/proto/canary';
 import type { Registry } from 'prom-client';
 import { InterceptorErrorCode } from './errors.js';
 import { DeliveryLedger } from './adapters/delivery-ledger.js';
@@ -27,6 +28,8 @@ import { DeliveryHandler } from './handlers/delivery.js';
 import { DeliveryRetryHandler } from './handlers/delivery-retry.js';
 import { DeliverySender } from './handlers/delivery-sender.js';
 import { EndOfDataHandler } from './handlers/end-of-data.js';
+import { CanaryInjector } from './handlers/canary.js';
+import { canaryService } from './grpc/canary-service.js';
 import { VerdictWaiter } from './handlers/verdict-waiter.js';
 import { createInterceptorMetrics, type InterceptorMetrics } from './metrics.js';
 
@@ -60,9 +63,10 @@ const RECORD_OVERHEAD_BYTES = 1024 * 1024;
 
 /**
  * Starts the interceptor: the SMTP listener, the before-queue verdict listener, the delivery
- * consumer, the gRPC health server and the metrics server. Resolves once SMTP listens and the
- * health is SERVING; `ports` contains the bound `smtp`, `grpc` and `metrics` ports. Waits for the
- * first policy when none is given and the control plane has not sent one yet.
+ * consumer, the gRPC server (health and the self-test's Canary service) and the metrics server.
+ * Resolves once SMTP listens and the health is SERVING; `ports` contains the bound `smtp`,
+ * `grpc` and `metrics` ports. Waits for the first policy when none is given and the control
+ * plane has not sent one yet.
  */
 export async function startInterceptor(
   options: InterceptorOptions,
@@ -91,7 +95,7 @@ export async function startInterceptor(
     const waiter = new VerdictWaiter();
     const verdicts = await startVerdictListener(bus, options.instance, waiter, logger);
     closers.push(() => verdicts.stop());
-    const endOfData = new EndOfDataHandler({
+    const handlerDeps = {
       bus,
       policy,
       waiter,
@@ -99,7 +103,10 @@ export async function startInterceptor(
       logger,
       instance: options.instance,
       serverName: options.smtpHostname,
-    });
+    };
+    const endOfData = new EndOfDataHandler(handlerDeps);
+    // grpc-js looks services up per call, so one added after the bind serves from here on.
+    grpc.server.addService(CanaryService, canaryService(new CanaryInjector(handlerDeps), logger));
     const smtp = new SmtpListener(
       {
         ...options.smtp,

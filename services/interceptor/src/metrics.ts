@@ -13,6 +13,7 @@ export interface InterceptorMetrics {
   errors: Counter<'reason'>;
   consumerLag: Gauge;
   retryQueue: Gauge;
+  canaries: Counter<'kind' | 'result'>;
 }
 
 /** Reads a consumer group's lag on each scrape; undefined when the bus cannot tell. */
@@ -102,6 +103,14 @@ export function createInterceptorMetrics(
         const lag = await readRetryLag();
         if (lag !== undefined) this.set(lag);
       },
+    }),
+    canaries: new Counter({
+      name: 'mailshield_interceptor_canaries_total',
+      help:
+        'Self-test canaries injected for the control plane, by kind (eicar, gtube) and result ' +
+        '(verdict, timeout, publish_failed). Canaries count in no other message metric.',
+      labelNames: ['kind', 'result'],
+      registers,
     }),
   };
 }

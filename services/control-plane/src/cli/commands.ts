@@ -2,6 +2,7 @@ import { auditCommands } from './audit-commands.js';
 import { backupCommands } from './backup-commands.js';
 import type { Command } from './command-context.js';
 import { policyCommands } from './policy-commands.js';
+import { selfTestCommand } from './self-test-command.js';
 import { statusCommands } from './status-commands.js';
 import { runTrain, trainSpec } from './train-command.js';
 
@@ -14,4 +15,5 @@ export const commands: Command[] = [
   ...backupCommands,
   { ...trainSpec, run: runTrain },
   ...auditCommands,
+  selfTestCommand,
 ];

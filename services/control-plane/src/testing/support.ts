@@ -131,6 +131,8 @@ export function testOptions(
     policyPollSeconds: 60,
     bus: { kind: 'journal', dir: join(stateDir, 'journal'), segmentBytes: 1 << 20 },
     backupRetention: { maxAgeDays: 0, maxTotalBytes: 0, maxCount: 0, intervalSeconds: 3600 },
+    selfTestIntervalSeconds: 0,
+    selfTestDeadlineSeconds: 30,
     ...overrides,
   };
 }

@@ -20,12 +20,17 @@ export interface RecordPosition {
   offset: string;
 }
 
+/** Why a self-test canary is ignored: its offset commits and nothing is sent or stored. */
+const CANARY_REASON = 'self-test canary: never delivered';
+
 /**
  * Decides what to do with a record of the verdict topic. After-queue MESSAGE records and
  * SESSION_ACCEPTED records are acted on by disposition. Before-queue MESSAGE records are left
- * to their SMTP session. RELEASE records are delivered whatever the disposition was.
+ * to their SMTP session. RELEASE records are delivered whatever the disposition was. Canaries
+ * are ignored whatever their kind and disposition.
  */
 export function planDelivery(record: MessageRecord, position: RecordPosition): DeliveryPlan {
+  if (record.canary === true) return { action: 'ignore', reason: CANARY_REASON };
   switch (record.kind) {
     case RecordKind.RECORD_KIND_MESSAGE:
       if (record.queueMode === QueueMode.QUEUE_MODE_BEFORE_QUEUE) {
@@ -48,6 +53,7 @@ export function planDelivery(record: MessageRecord, position: RecordPosition): D
 export function planRetry(
   record: MessageRecord,
 ): Extract<DeliveryPlan, { action: 'ignore' | 'deliver' }> {
+  if (record.canary === true) return { action: 'ignore', reason: CANARY_REASON };
   if (record.deliverTo.length === 0) {
     return { action: 'ignore', reason: 'delivery-retry record without recipients' };
   }

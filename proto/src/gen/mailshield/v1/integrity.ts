@@ -80,6 +80,8 @@ export interface StatusResponse {
 }
 
 export interface SelfTestRequest {
+  /** How long each canary may take, in seconds; 0 uses the control plane's configured deadline. */
+  deadlineSeconds: number;
 }
 
 /** One canary message and what became of it. */
@@ -690,11 +692,14 @@ export const StatusResponse: MessageFns<StatusResponse> = {
 };
 
 function createBaseSelfTestRequest(): SelfTestRequest {
-  return {};
+  return { deadlineSeconds: 0 };
 }
 
 export const SelfTestRequest: MessageFns<SelfTestRequest> = {
-  encode(_: SelfTestRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+  encode(message: SelfTestRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deadlineSeconds !== 0) {
+      writer.uint32(9).double(message.deadlineSeconds);
+    }
     return writer;
   },
 
@@ -711,6 +716,14 @@ export const SelfTestRequest: MessageFns<SelfTestRequest> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 9) {
+              break;
+            }
+
+            message.deadlineSeconds = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -723,20 +736,30 @@ export const SelfTestRequest: MessageFns<SelfTestRequest> = {
     }
   },
 
-  fromJSON(_: any): SelfTestRequest {
-    return {};
+  fromJSON(object: any): SelfTestRequest {
+    return {
+      deadlineSeconds: isSet(object.deadlineSeconds)
+        ? globalThis.Number(object.deadlineSeconds)
+        : isSet(object.deadline_seconds)
+        ? globalThis.Number(object.deadline_seconds)
+        : 0,
+    };
   },
 
-  toJSON(_: SelfTestRequest): unknown {
+  toJSON(message: SelfTestRequest): unknown {
     const obj: any = {};
+    if (message.deadlineSeconds !== 0) {
+      obj.deadlineSeconds = floatToJson(message.deadlineSeconds);
+    }
     return obj;
   },
 
   create<I extends Exact<DeepPartial<SelfTestRequest>, I>>(base?: I): SelfTestRequest {
     return SelfTestRequest.fromPartial(base ?? ({} as any));
   },
-  fromPartial<I extends Exact<DeepPartial<SelfTestRequest>, I>>(_: I): SelfTestRequest {
+  fromPartial<I extends Exact<DeepPartial<SelfTestRequest>, I>>(object: I): SelfTestRequest {
     const message = createBaseSelfTestRequest();
+    message.deadlineSeconds = object.deadlineSeconds ?? 0;
     return message;
   },
 };

@@ -330,6 +330,12 @@ export interface MessageRecord {
    * ledger recognizes recipients that an earlier attempt already finished. Empty elsewhere.
    */
   deliveryKey: string;
+  /**
+   * True for a canary of the control plane's self-test, injected through the interceptor's
+   * Canary service. Stages scan it as any message but skip Backup, and delivery completes it
+   * without sending it. The SMTP path never sets it, whatever the message contains.
+   */
+  canary?: boolean | undefined;
 }
 
 export interface MessageRecord_TraceContextEntry {
@@ -950,6 +956,7 @@ function createBaseMessageRecord(): MessageRecord {
     deliveryAttempts: 0,
     deliverAfter: undefined,
     deliveryKey: "",
+    canary: undefined,
   };
 }
 
@@ -996,6 +1003,9 @@ export const MessageRecord: MessageFns<MessageRecord> = {
     }
     if (message.deliveryKey !== "") {
       writer.uint32(114).string(message.deliveryKey);
+    }
+    if (message.canary !== undefined) {
+      writer.uint32(120).bool(message.canary);
     }
     return writer;
   },
@@ -1128,6 +1138,14 @@ export const MessageRecord: MessageFns<MessageRecord> = {
             message.deliveryKey = reader.string();
             continue;
           }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.canary = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1208,6 +1226,7 @@ export const MessageRecord: MessageFns<MessageRecord> = {
         : isSet(object.delivery_key)
         ? globalThis.String(object.delivery_key)
         : "",
+      canary: isSet(object.canary) ? globalThis.Boolean(object.canary) : undefined,
     };
   },
 
@@ -1261,6 +1280,9 @@ export const MessageRecord: MessageFns<MessageRecord> = {
     if (message.deliveryKey !== "") {
       obj.deliveryKey = message.deliveryKey;
     }
+    if (message.canary !== undefined) {
+      obj.canary = message.canary;
+    }
     return obj;
   },
 
@@ -1293,6 +1315,7 @@ export const MessageRecord: MessageFns<MessageRecord> = {
     message.deliveryAttempts = object.deliveryAttempts ?? 0;
     message.deliverAfter = object.deliverAfter ?? undefined;
     message.deliveryKey = object.deliveryKey ?? "";
+    message.canary = object.canary ?? undefined;
     return message;
   },
 };

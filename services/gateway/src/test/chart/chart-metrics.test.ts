@@ -3,14 +3,6 @@ import { after, before, describe, test } from 'node:test';
 import { Pipeline } from '../harness/pipeline.js';
 import { dashboardQueries, find, fullValues, render } from './helm.js';
 
-/**
- * Metrics that the alert rules name before any service exports them: the integrity monitor's
- * restarts and the self-test result are being added to the control plane. The test accepts
- * them only while no registry has them.
- */
-// TODO: remove this allowance once the control plane exports both.
-const pending = ['mailshield_integrity_restarts_total', 'mailshield_self_test_passed'];
-
 /** Extracts the metric names from PromQL text, histogram and counter suffixes included. */
 function metricNames(expression: string): string[] {
   return [...expression.matchAll(/\bmailshield_[a-z0-9_]+/g)].map((match) => match[0]);
@@ -68,14 +60,7 @@ describe('metric names in the chart', { timeout: 180_000 }, () => {
 
   test('alert rules name only exported metrics', () => {
     const expressions = ruleExpressions();
-    const unknown = expressions
-      .flatMap(metricNames)
-      .filter((name) => !exported.has(name) && !pending.includes(name));
+    const unknown = expressions.flatMap(metricNames).filter((name) => !exported.has(name));
     assert.deepEqual([...new Set(unknown)], []);
-  });
-
-  test('pending metric names are still missing', () => {
-    // Once a registry exports one, the allowance above has to go.
-    for (const name of pending) assert.equal(exported.has(name), false, name);
   });
 });
