@@ -9,7 +9,7 @@ import { makeTempDir } from '../testing/support.js';
 test('integrity defaults are a dry run', () => {
   const settings = readControlPlaneOptions({}).integrity!;
   assert.equal(settings.kubernetes, undefined);
-  assert.equal(settings.restartAfterSeconds, 30);
+  assert.equal(settings.restartAfterSeconds, 120);
   assert.equal(settings.restartBackoffSeconds, 30);
   assert.equal(settings.restartBackoffMaxSeconds, 600);
   assert.equal(settings.restartMaxPerWindow, 3);

@@ -88,7 +88,7 @@ export function readIntegritySettings(
   const restartBackoffSeconds = reader.number('MAILSHIELD_RESTART_BACKOFF_SECONDS', 30, 0);
   return {
     kubernetes: readKubernetesAccess(reader, env),
-    restartAfterSeconds: reader.number('MAILSHIELD_RESTART_AFTER_SECONDS', 30, 0),
+    restartAfterSeconds: reader.number('MAILSHIELD_RESTART_AFTER_SECONDS', 120, 0),
     restartBackoffSeconds,
     restartBackoffMaxSeconds: reader.number(
       'MAILSHIELD_RESTART_BACKOFF_MAX_SECONDS',
