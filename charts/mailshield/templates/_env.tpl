@@ -55,6 +55,14 @@
   value: {{ $values.deliveryRetryDelaySeconds | quote }}
 - name: MAILSHIELD_DELIVERY_MAX_AGE_SECONDS
   value: {{ $values.deliveryMaxAgeSeconds | int64 | quote }}
+- name: MAILSHIELD_SMTP_PROXY_PROTOCOL
+  value: {{ $values.smtpService.proxyProtocol | quote }}
+{{- with $values.smtpService.proxyPeers }}
+- name: MAILSHIELD_SMTP_PROXY_PEERS
+  value: {{ join "," . | quote }}
+{{- end }}
+- name: MAILSHIELD_CLUSTER_NETWORKS
+  value: {{ join "," .Values.clusterNetworks | quote }}
 {{- if $values.tlsSecret }}
 - name: MAILSHIELD_TLS_CERT_FILE
   value: /etc/mailshield/tls/tls.crt
@@ -119,12 +127,76 @@
   value: {{ join "," .Values.policy.trustedNetworks | quote }}
 - name: MAILSHIELD_QUEUE_MODE
   value: {{ .Values.policy.queueMode | quote }}
+{{- $fullname := include "mailshield.fullname" . }}
+{{- $components := list }}
+{{- $specs := include "mailshield.components" . | fromYaml }}
+{{- range $component := include "mailshield.monitoredComponents" . | fromYamlArray }}
+{{- $components = append $components (printf "%s=%s-%s:%v" $component $fullname $component (index $specs $component).grpcPort) }}
+{{- end }}
+# The monitor watches each pod of a component at the pod's address and this port.
 - name: MAILSHIELD_COMPONENTS
-  value: {{ printf "interceptor=%[1]s-interceptor:50051,antivirus=%[1]s-antivirus:50052,antispam=%[1]s-antispam:50053" (include "mailshield.fullname" .) | quote }}
+  value: {{ join "," $components | quote }}
 - name: MAILSHIELD_HEALTH_INTERVAL_SECONDS
   value: {{ $values.healthIntervalSeconds | quote }}
 - name: MAILSHIELD_HEALTH_TIMEOUT_SECONDS
   value: {{ $values.healthTimeoutSeconds | quote }}
 - name: MAILSHIELD_POLICY_POLL_SECONDS
   value: {{ $values.policyPollSeconds | quote }}
+{{ include "mailshield.env.integrity" . }}
+- name: MAILSHIELD_SELF_TEST_INTERVAL_SECONDS
+  value: {{ $values.selfTest.intervalSeconds | quote }}
+- name: MAILSHIELD_SELF_TEST_DEADLINE_SECONDS
+  value: {{ $values.selfTest.deadlineSeconds | quote }}
+- name: MAILSHIELD_BACKUP_MAX_AGE_DAYS
+  value: {{ $values.backupRetention.maxAgeDays | quote }}
+- name: MAILSHIELD_BACKUP_MAX_TOTAL_BYTES
+  value: {{ $values.backupRetention.maxTotalBytes | int64 | quote }}
+- name: MAILSHIELD_BACKUP_MAX_COUNT
+  value: {{ $values.backupRetention.maxCount | int64 | quote }}
+- name: MAILSHIELD_BACKUP_RETENTION_INTERVAL_SECONDS
+  value: {{ $values.backupRetention.intervalSeconds | quote }}
+{{- end }}
+
+{{/*
+The integrity monitor's view of the release: its namespace from the downward API, and each
+component's pods and Deployment by the names and labels this chart gives them, so two
+releases in one namespace never restart each other's pods.
+*/}}
+{{- define "mailshield.env.integrity" -}}
+{{- $root := . }}
+{{- $integrity := .Values.controlPlane.integrity -}}
+- name: MAILSHIELD_KUBERNETES_NAMESPACE
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.namespace
+{{- range $component := include "mailshield.monitoredComponents" . | fromYamlArray }}
+{{- $prefix := printf "MAILSHIELD_%s" ($component | upper | replace "-" "_") }}
+{{- $labels := include "mailshield.selectorLabels" (dict "root" $root "component" $component) | fromYaml }}
+{{- $selector := list }}
+{{- range $key := keys $labels | sortAlpha }}
+{{- $selector = append $selector (printf "%s=%s" $key (index $labels $key)) }}
+{{- end }}
+- name: {{ $prefix }}_POD_SELECTOR
+  value: {{ join "," $selector | quote }}
+- name: {{ $prefix }}_DEPLOYMENT
+  value: {{ printf "%s-%s" (include "mailshield.fullname" $root) $component | quote }}
+{{- end }}
+- name: MAILSHIELD_RESTART_MODE
+  value: {{ $integrity.restartMode | quote }}
+- name: MAILSHIELD_RESTART_AFTER_SECONDS
+  value: {{ $integrity.restartAfterSeconds | quote }}
+- name: MAILSHIELD_RESTART_BACKOFF_SECONDS
+  value: {{ $integrity.restartBackoffSeconds | quote }}
+- name: MAILSHIELD_RESTART_BACKOFF_MAX_SECONDS
+  value: {{ $integrity.restartBackoffMaxSeconds | quote }}
+- name: MAILSHIELD_RESTART_MAX_PER_WINDOW
+  value: {{ $integrity.restartMaxPerWindow | quote }}
+- name: MAILSHIELD_RESTART_WINDOW_SECONDS
+  value: {{ $integrity.restartWindowSeconds | quote }}
+- name: MAILSHIELD_LEASE_NAME
+  value: {{ printf "%s-control-plane" (include "mailshield.fullname" .) | quote }}
+- name: MAILSHIELD_LEASE_DURATION_SECONDS
+  value: {{ $integrity.leaseDurationSeconds | quote }}
+- name: MAILSHIELD_LEASE_RENEW_SECONDS
+  value: {{ $integrity.leaseRenewSeconds | quote }}
 {{- end }}

@@ -40,6 +40,13 @@ control-plane:
   metricsPort: 9100
 {{- end }}
 
+{{/* The components the control plane's integrity monitor watches, in MAILSHIELD_COMPONENTS order. */}}
+{{- define "mailshield.monitoredComponents" -}}
+- interceptor
+- antivirus
+- antispam
+{{- end }}
+
 {{/* Labels of every resource. */}}
 {{- define "mailshield.labels" -}}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
@@ -151,11 +158,25 @@ readinessProbe:
 {{- if not .Values.interceptor.nextHop }}
 {{- fail "interceptor.nextHop is required: set it to host:port of the mail server that clean mail goes to" }}
 {{- end }}
-{{- if .Values.interceptor.smtpService.proxyProtocol }}
-{{- fail "interceptor.smtpService.proxyProtocol: the interceptor does not read the PROXY protocol yet; set it to false and keep externalTrafficPolicy Local so that the client address is preserved" }}
+{{- $smtp := .Values.interceptor.smtpService }}
+{{- if and (not $smtp.proxyProtocol) (or $smtp.proxyProtocolProvider $smtp.proxyPeers) }}
+{{- fail "interceptor.smtpService.proxyProtocolProvider and proxyPeers need interceptor.smtpService.proxyProtocol: true" }}
+{{- end }}
+{{- if gt (mul 2 (int64 .Values.controlPlane.integrity.leaseRenewSeconds)) (int64 .Values.controlPlane.integrity.leaseDurationSeconds) }}
+{{- fail "controlPlane.integrity.leaseRenewSeconds must be at most half of leaseDurationSeconds, so one late renewal does not cost the leader its Lease" }}
 {{- end }}
 {{- if gt (int64 .Values.antivirus.scanStore.maxBytes) (include "mailshield.bytes" .Values.antivirus.scanStore.sizeLimit | int64) }}
 {{- fail "antivirus.scanStore.maxBytes is larger than antivirus.scanStore.sizeLimit: lower maxBytes or raise sizeLimit" }}
+{{- end }}
+{{- end }}
+
+{{/* Service annotations that turn PROXY protocol v1 on at the chosen provider's load balancer. */}}
+{{- define "mailshield.proxyProtocolAnnotations" -}}
+{{- $provider := .Values.interceptor.smtpService.proxyProtocolProvider }}
+{{- if eq $provider "aws-classic" }}
+service.beta.kubernetes.io/aws-load-balancer-proxy-protocol: "*"
+{{- else if eq $provider "linode" }}
+service.beta.kubernetes.io/linode-loadbalancer-default-proxy-protocol: v1
 {{- end }}
 {{- end }}
 

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
@@ -8,6 +9,7 @@ import {
   type CommonOptions,
   type HostPort,
 } from '@mailshield/common';
+import { parseTrustedNetworks } from './domain/trusted-networks.js';
 
 /** Settings of the interceptor, read once at start by `readInterceptorOptions`. */
 export interface InterceptorOptions extends CommonOptions {
@@ -19,6 +21,24 @@ export interface InterceptorOptions extends CommonOptions {
   tlsCertFile: string | undefined;
   /** PEM private key for STARTTLS. */
   tlsKeyFile: string | undefined;
+  /**
+   * Read a PROXY protocol v1 header before each SMTP session (MAILSHIELD_SMTP_PROXY_PROTOCOL),
+   * so the client address survives a load balancer. A connection from a peer that must send the
+   * header and does not is closed. Default false.
+   */
+  proxyProtocol: boolean;
+  /**
+   * Peer addresses that must send the PROXY header (MAILSHIELD_SMTP_PROXY_PEERS, exact IP
+   * addresses, comma-separated); other peers connect without one. Empty: every peer. Default
+   * empty.
+   */
+  proxyPeers: string[];
+  /**
+   * Pod and node networks of the cluster (MAILSHIELD_CLUSTER_NETWORKS, CIDR, comma-separated).
+   * A peer inside them that sent no PROXY header is a node or proxy, not the client, so it
+   * gets no trusted-network relaying and no address-based spam checks. Default empty.
+   */
+  clusterNetworks: string[];
   /** How long shutdown waits for open SMTP sessions before sending 421, in seconds. Default 20. */
   drainSeconds: number;
   /** Server that accepted mail is relayed to (MAILSHIELD_NEXT_HOP, host:port). Unset: write .eml files. */
@@ -61,6 +81,18 @@ export function readInterceptorOptions(env: NodeJS.ProcessEnv = process.env): In
   if ((tlsCertFile === undefined) !== (tlsKeyFile === undefined)) {
     reader.problem('MAILSHIELD_TLS_CERT_FILE and MAILSHIELD_TLS_KEY_FILE must be set together');
   }
+  const proxyProtocol = reader.boolean('MAILSHIELD_SMTP_PROXY_PROTOCOL', false);
+  const proxyPeers = reader.list('MAILSHIELD_SMTP_PROXY_PEERS', []);
+  for (const peer of proxyPeers.filter((entry) => isIP(entry) === 0)) {
+    reader.problem(`MAILSHIELD_SMTP_PROXY_PEERS: ${peer} is not an IP address`);
+  }
+  if (proxyPeers.length > 0 && !proxyProtocol) {
+    reader.problem('MAILSHIELD_SMTP_PROXY_PEERS needs MAILSHIELD_SMTP_PROXY_PROTOCOL=true');
+  }
+  const clusterNetworks = reader.list('MAILSHIELD_CLUSTER_NETWORKS', []);
+  for (const entry of parseTrustedNetworks(clusterNetworks).invalid) {
+    reader.problem(`MAILSHIELD_CLUSTER_NETWORKS: ${entry} is not a CIDR network`);
+  }
   const common = readCommonOptions(reader, 'interceptor');
   const stateDir = resolve(common.stateDir);
   const options: InterceptorOptions = {
@@ -73,6 +105,9 @@ export function readInterceptorOptions(env: NodeJS.ProcessEnv = process.env): In
     smtpHostname: reader.string('MAILSHIELD_SMTP_HOSTNAME', hostname()),
     tlsCertFile,
     tlsKeyFile,
+    proxyProtocol,
+    proxyPeers,
+    clusterNetworks,
     drainSeconds: reader.number('MAILSHIELD_SMTP_DRAIN_SECONDS', 20),
     nextHop: reader.optionalAddress('MAILSHIELD_NEXT_HOP'),
     nextHopVerifyTls: reader.boolean('MAILSHIELD_NEXT_HOP_TLS_VERIFY', true),

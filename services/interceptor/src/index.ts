@@ -113,6 +113,9 @@ export async function startInterceptor(
         serverName: options.smtpHostname,
         ...tlsFiles(options),
         drainSeconds: options.drainSeconds,
+        proxyProtocol: options.proxyProtocol,
+        proxyPeers: options.proxyPeers,
+        clusterNetworks: options.clusterNetworks,
         busMessageBytesLimit:
           options.bus.kind === 'kafka'
             ? options.bus.maxRecordBytes - RECORD_OVERHEAD_BYTES

@@ -6,6 +6,8 @@ export interface InterceptorMetrics {
   smtpReplies: Counter<'code'>;
   messagesAccepted: Counter<'mode'>;
   relayDenied: Counter;
+  unknownClientSessions: Counter<'origin'>;
+  relayGuardRefusals: Counter<'origin'>;
   publishDuration: Histogram;
   endOfData: Histogram;
   deliveries: Counter<'result'>;
@@ -51,6 +53,23 @@ export function createInterceptorMetrics(
     relayDenied: new Counter({
       name: 'mailshield_interceptor_relay_denied_total',
       help: 'RCPT commands rejected because the client may not relay to that domain.',
+      registers,
+    }),
+    unknownClientSessions: new Counter({
+      name: 'mailshield_interceptor_unknown_client_sessions_total',
+      help:
+        'SMTP sessions whose client address is not known, by origin: cluster_peer (a peer in ' +
+        'MAILSHIELD_CLUSTER_NETWORKS without a PROXY header) or proxy_unknown (PROXY UNKNOWN). ' +
+        'They get no trusted-network relaying and no address-based spam checks.',
+      labelNames: ['origin'],
+      registers,
+    }),
+    relayGuardRefusals: new Counter({
+      name: 'mailshield_interceptor_relay_guard_refusals_total',
+      help:
+        'RCPT commands outside the relay domains refused because the client address is not ' +
+        'known, by origin (cluster_peer, proxy_unknown). Also counted in relay_denied_total.',
+      labelNames: ['origin'],
       registers,
     }),
     publishDuration: new Histogram({

@@ -1,19 +1,22 @@
 import { readFile } from 'node:fs/promises';
 import {
-  SMTPServer,
+  type SMTPServer,
   type SMTPServerAddress,
   type SMTPServerDataStream,
   type SMTPServerSession,
 } from 'smtp-server';
 import { overrideGroupOf, type Logger, type PolicySource } from '@mailshield/common';
 import type { Policy } from '@mailshield/proto/policy';
+import { clientOriginOf, type ClientOrigin } from '../domain/client-origin.js';
 import { RelayRules, domainOf } from '../domain/relay-rules.js';
+import { parseTrustedNetworks, type TrustedNetworks } from '../domain/trusted-networks.js';
 import { toHeaderToken } from '../domain/received-header.js';
 import { InterceptorErrorCode, SmtpReplyError } from '../errors.js';
 import type { EndOfDataHandler, SmtpReply } from '../handlers/end-of-data.js';
 import type { SessionFacts } from '../handlers/message-record.js';
 import type { InterceptorMetrics } from '../metrics.js';
 import { readMessage } from './data-reader.js';
+import { ProxyAwareSmtpServer } from './proxy-aware-server.js';
 import { installReplyPatch, observeReplies } from './smtp-reply-patch.js';
 
 /** Recipients accepted in one message: the least RFC 5321 lets a server take. */
@@ -26,6 +29,12 @@ export interface SmtpListenerOptions {
   tlsCertFile: string | undefined;
   tlsKeyFile: string | undefined;
   drainSeconds: number;
+  /** Read a PROXY protocol v1 header before each session. */
+  proxyProtocol: boolean;
+  /** Peers that must send the PROXY header; empty: every peer. */
+  proxyPeers: string[];
+  /** Pod and node networks (CIDR): without a PROXY header, their addresses are not the client's. */
+  clusterNetworks: string[];
   /**
    * Largest message the message bus can carry, in bytes; the size limit announced and
    * enforced is the smaller of this and the policy's. Undefined when the bus has no limit.
@@ -46,9 +55,11 @@ export interface SmtpListenerDeps {
  * no AUTH and no BDAT, because smtp-server 3.21 does not implement CHUNKING (BDAT gets 500 5.5.2).
  */
 export class SmtpListener {
-  private server: SMTPServer | undefined;
+  private server: ProxyAwareSmtpServer | undefined;
   private rules: RelayRules;
-  private readonly openSessions = new Set<string>();
+  private readonly clusterNetworks: TrustedNetworks;
+  /** Open sessions and the client origin of each. */
+  private readonly openSessions = new Map<string, ClientOrigin>();
   private readonly inFlight = new Set<string>();
   private readonly onPolicy = (policy: Policy) => this.applyPolicy(policy);
 
@@ -57,12 +68,13 @@ export class SmtpListener {
     private readonly deps: SmtpListenerDeps,
   ) {
     this.rules = new RelayRules(deps.policy.current());
+    this.clusterNetworks = parseTrustedNetworks(options.clusterNetworks).networks;
   }
 
   /** Starts listening; resolves with the bound port. */
   async start(): Promise<number> {
     installReplyPatch();
-    const server = new SMTPServer(await this.serverOptions());
+    const server = new ProxyAwareSmtpServer(await this.serverOptions());
     this.server = server;
     observeReplies(server, (code) => this.deps.metrics.smtpReplies.inc({ code: String(code) }));
     server.on('error', (err) =>
@@ -120,6 +132,7 @@ export class SmtpListener {
       logger: false,
       // Reverse DNS would send queries off this host and add nothing the policy uses.
       disableReverseLookup: true,
+      useProxy: this.proxyOption(),
       authOptional: true,
       disabledCommands: hasTls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
       hideSTARTTLS: !hasTls,
@@ -128,7 +141,7 @@ export class SmtpListener {
       size: this.sizeLimit(this.deps.policy.current()),
       closeTimeout: this.options.drainSeconds * 1000 + 1000,
       onConnect: (session, callback) => this.onConnect(session, callback),
-      onClose: (session) => this.openSessions.delete(session.id),
+      onClose: (session) => this.onClose(session),
       onRcptTo: (address, session, callback) => callback(this.checkRecipient(address, session)),
       onData: (stream, session, callback) => {
         this.onData(stream, session).then(
@@ -148,10 +161,38 @@ export class SmtpListener {
     };
   }
 
+  /** smtp-server's useProxy: false, every peer (true), or the listed peers only. */
+  private proxyOption(): boolean | string[] {
+    const { proxyProtocol, proxyPeers } = this.options;
+    if (!proxyProtocol) return false;
+    return proxyPeers.length === 0 ? true : proxyPeers;
+  }
+
   private onConnect(session: SMTPServerSession, callback: (err?: Error | null) => void): void {
-    this.openSessions.add(session.id);
+    const header = this.server?.takeProxyHeader(session.id) ?? 'none';
+    const origin = clientOriginOf(session.remoteAddress, header, this.clusterNetworks);
+    this.openSessions.set(session.id, origin);
     this.deps.metrics.smtpSessions.inc();
+    if (origin.clientAddress === undefined) {
+      this.deps.metrics.unknownClientSessions.inc({ origin: origin.kind });
+    }
     callback();
+  }
+
+  private onClose(session: SMTPServerSession): void {
+    this.openSessions.delete(session.id);
+    this.server?.forget(session.id);
+  }
+
+  /** Returns the session's client origin, or an unknown one when the session has closed. */
+  private originOf(session: SMTPServerSession): ClientOrigin {
+    return (
+      this.openSessions.get(session.id) ?? {
+        kind: 'proxy_unknown',
+        clientAddress: undefined,
+        traceAddress: session.remoteAddress,
+      }
+    );
   }
 
   private applyPolicy(policy: Policy): void {
@@ -197,10 +238,14 @@ export class SmtpListener {
         `4.5.3 Too many recipients; at most ${MAX_RECIPIENTS} per message`,
       );
     }
-    const refusal = this.rules.refusalOf(session.remoteAddress, address.address);
+    const origin = this.originOf(session);
+    const refusal = this.rules.refusalOf(origin.clientAddress, address.address);
     if (refusal === undefined) return this.checkOverrideGroup(address, session);
     this.deps.metrics.relayDenied.inc();
     const domain = toHeaderToken(domainOf(address.address)) || address.address;
+    if (refusal === 'relay' && origin.clientAddress === undefined) {
+      return this.refuseUnknownClient(origin, session, domain);
+    }
     this.deps.logger.info(
       { event: 'smtp.relay_denied', smtp_session_id: session.id, domain, reason: refusal },
       'relaying denied',
@@ -212,6 +257,40 @@ export class SmtpListener {
       );
     }
     return new SmtpReplyError(550, `5.7.1 Relaying denied for <${domain}>`);
+  }
+
+  /**
+   * Rejects a recipient outside the relay domains from a client whose address is not known. The
+   * reply gives the cause and the fix, because the cause is the installation, not the sender.
+   * It is logged at warn, because every client that relays through trusted networks is rejected
+   * until the load balancer keeps the client address.
+   */
+  private refuseUnknownClient(
+    origin: ClientOrigin,
+    session: SMTPServerSession,
+    domain: string,
+  ): SmtpReplyError {
+    this.deps.metrics.relayGuardRefusals.inc({ origin: origin.kind });
+    this.deps.logger.warn(
+      {
+        event: 'smtp.relay_guard_refused',
+        smtp_session_id: session.id,
+        domain,
+        origin: origin.kind,
+        peer: origin.traceAddress,
+      },
+      'relaying refused: the client address is not known, so trusted networks do not apply',
+    );
+    const why =
+      origin.kind === 'proxy_unknown'
+        ? 'the PROXY header named no client address (PROXY UNKNOWN)'
+        : 'the connection came from the cluster network without a PROXY header';
+    return new SmtpReplyError(
+      550,
+      `5.7.1 Relaying denied for <${domain}>: ${why}, so the client address is unknown and ` +
+        'trusted networks do not apply; have the load balancer send the PROXY protocol ' +
+        '(MAILSHIELD_SMTP_PROXY_PROTOCOL) or keep the client address (externalTrafficPolicy: Local)',
+    );
   }
 
   /**
@@ -286,14 +365,16 @@ export class SmtpListener {
 
   private sessionFacts(session: SMTPServerSession): SessionFacts {
     const mailFrom = session.envelope.mailFrom;
+    const origin = this.originOf(session);
     return {
       sessionId: session.id,
-      clientAddress: session.remoteAddress,
+      clientAddress: origin.clientAddress ?? '',
+      traceAddress: origin.traceAddress,
       helo: String(session.hostNameAppearsAs || '').replace(/[\u0000-\u001f\u007f]/g, ''),
       mailFrom: mailFrom === false ? '' : mailFrom.address.replace(/[\u0000-\u001f\u007f]/g, ''),
       rcptTo: session.envelope.rcptTo.map((rcpt) => rcpt.address),
       tls: session.secure,
-      outbound: this.rules.isTrustedClient(session.remoteAddress),
+      outbound: this.rules.isTrustedClient(origin.clientAddress),
     };
   }
 }

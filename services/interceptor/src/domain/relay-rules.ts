@@ -19,8 +19,9 @@ export class RelayRules {
     this.invalidNetworks = parsed.invalid;
   }
 
-  isTrustedClient(address: string): boolean {
-    return this.trusted.contains(address);
+  /** True when the client is in a trusted network; an unknown client address never is. */
+  isTrustedClient(address: string | undefined): boolean {
+    return address !== undefined && this.trusted.contains(address);
   }
 
   isRelayDomain(domain: string): boolean {
@@ -28,7 +29,7 @@ export class RelayRules {
     return normalized !== '' && this.relayDomains.has(normalized);
   }
 
-  mayRelay(clientAddress: string, recipient: string): boolean {
+  mayRelay(clientAddress: string | undefined, recipient: string): boolean {
     return this.refusalOf(clientAddress, recipient) === undefined;
   }
 
@@ -36,9 +37,10 @@ export class RelayRules {
    * Returns why a recipient is rejected, or undefined when it is accepted. A trusted client may
    * send anywhere. From other clients, a local part with `%`, `!` or `@` is rejected, because a
    * next hop that honours such source routes would relay the message onward. The domainless
-   * `postmaster` is accepted, as RFC 5321 section 4.5.1 requires.
+   * `postmaster` is accepted, as RFC 5321 section 4.5.1 requires. An undefined client address
+   * (not known, see `ClientOrigin`) gets the relay domains only.
    */
-  refusalOf(clientAddress: string, recipient: string): 'routing' | 'relay' | undefined {
+  refusalOf(clientAddress: string | undefined, recipient: string): 'routing' | 'relay' | undefined {
     if (this.isTrustedClient(clientAddress)) return undefined;
     const at = recipient.lastIndexOf('@');
     if (at === -1) return recipient.toLowerCase() === 'postmaster' ? undefined : 'relay';

@@ -113,6 +113,7 @@ export class CanaryInjector {
     const facts = {
       sessionId: `canary-${id}`,
       clientAddress: '127.0.0.1',
+      traceAddress: '127.0.0.1',
       helo: this.deps.serverName,
       mailFrom: CANARY_ADDRESS,
       rcptTo: [CANARY_ADDRESS],

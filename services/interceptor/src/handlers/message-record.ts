@@ -10,7 +10,14 @@ import { buildReceivedHeader } from '../domain/received-header.js';
 /** Facts the SMTP session has about one message at the end of DATA. */
 export interface SessionFacts {
   sessionId: string;
+  /**
+   * The real client's address, which the antispam checks SPF and block lists on; '' when it is
+   * not known (see `ClientOrigin`), so those checks are skipped rather than run on a cluster
+   * address.
+   */
   clientAddress: string;
+  /** The address the Received header names: the client's when known, else the socket's peer. */
+  traceAddress: string;
   /** HELO/EHLO argument with control characters already removed. */
   helo: string;
   /** MAIL FROM address, '' for the null sender. */
@@ -43,7 +50,7 @@ export function buildMessageRecord(
 ): MessageRecord {
   const received = buildReceivedHeader({
     helo: facts.helo,
-    clientAddress: facts.clientAddress,
+    clientAddress: facts.traceAddress,
     serverName: context.serverName,
     tls: facts.tls,
     messageId: context.id,

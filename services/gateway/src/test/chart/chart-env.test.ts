@@ -13,16 +13,19 @@ import { find, fullValues, minimalValues, render, smallValues, type Manifest } f
 const dir = mkdtempSync(join(tmpdir(), 'mailshield-chart-env-'));
 const keyFile = join(dir, 'backup.key');
 writeFileSync(keyFile, randomBytes(32).toString('base64'));
+const kubeconfigFile = join(dir, 'kubeconfig');
+writeFileSync(kubeconfigFile, 'apiVersion: v1\nkind: Config\n');
 
 interface EnvEntry {
   name: string;
   value?: string;
-  valueFrom?: { fieldRef?: unknown; secretKeyRef?: unknown };
+  valueFrom?: { fieldRef?: { fieldPath: string }; secretKeyRef?: unknown };
 }
 
 /**
  * Builds the environment a service container of the chart gets. Values that Kubernetes fills
- * in get stand-ins: the pod name, a PostgreSQL URL, and a real key file at the mounted path.
+ * in get stand-ins: the pod name, the namespace `mail`, a PostgreSQL URL, and a real key file
+ * at the mounted path.
  */
 function containerEnv(manifests: Manifest[], service: string): NodeJS.ProcessEnv {
   const deployment = find(manifests, 'Deployment', `mail-mailshield-${service}`);
@@ -31,12 +34,16 @@ function containerEnv(manifests: Manifest[], service: string): NodeJS.ProcessEnv
   );
   const env: NodeJS.ProcessEnv = {};
   for (const entry of container.env as EnvEntry[]) {
-    if (entry.valueFrom?.fieldRef !== undefined) env[entry.name] = `${service}-7d9f8-x2k4q`;
+    const fieldPath = entry.valueFrom?.fieldRef?.fieldPath;
+    if (fieldPath === 'metadata.namespace') env[entry.name] = 'mail';
+    else if (fieldPath !== undefined) env[entry.name] = `${service}-7d9f8-x2k4q`;
     else if (entry.valueFrom?.secretKeyRef !== undefined) {
       env[entry.name] = 'postgres://mailshield:secret@postgresql:5432/mailshield';
     } else env[entry.name] = entry.value;
   }
   if (env['MAILSHIELD_BACKUP_KEY_FILE'] !== undefined) env['MAILSHIELD_BACKUP_KEY_FILE'] = keyFile;
+  // Stands in for the pod's service account, so the control plane reads its Kubernetes settings.
+  if (service === 'control-plane') env['MAILSHIELD_KUBECONFIG'] = kubeconfigFile;
   return env;
 }
 
@@ -103,5 +110,27 @@ describe('chart environment', () => {
     assert.deepEqual(controlPlane.seedTrustedNetworks, ['10.0.0.0/8']);
     assert.equal(controlPlane.databaseSchema, 'mailshield');
     assert.equal(controlPlane.bus.kind === 'kafka' && controlPlane.bus.partitions, 6);
+    assert.equal(interceptor.proxyProtocol, true);
+    assert.deepEqual(interceptor.clusterNetworks, ['10.244.0.0/16', '10.0.0.0/24']);
+    assert.equal(controlPlane.selfTestIntervalSeconds, 600);
+    assert.equal(controlPlane.backupRetention.maxAgeDays, 90);
+    assert.equal(controlPlane.backupRetention.maxCount, 0);
+  });
+
+  test('control plane gets the integrity settings', () => {
+    const options = readControlPlaneOptions(containerEnv(render([fullValues]), 'control-plane'));
+    const integrity = options.integrity!;
+    assert.equal(integrity.kubernetes?.namespace, 'mail');
+    assert.equal(integrity.restartAfterSeconds, 60);
+    assert.equal(integrity.lease.name, 'mail-mailshield-control-plane');
+    for (const component of ['interceptor', 'antivirus', 'antispam']) {
+      assert.deepEqual(integrity.repairs[component], {
+        mode: 'rollout-restart',
+        podSelector:
+          `app.kubernetes.io/component=${component},app.kubernetes.io/instance=mail,` +
+          'app.kubernetes.io/name=mailshield',
+        deployment: `mail-mailshield-${component}`,
+      });
+    }
   });
 });

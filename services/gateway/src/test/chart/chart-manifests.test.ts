@@ -141,7 +141,10 @@ describe('rendered deployments', () => {
     for (const [service, text] of sources) {
       for (const name of env(container(full, service, service)).keys()) {
         if (name === 'OTEL_EXPORTER_OTLP_ENDPOINT' || name === 'NODE_OPTIONS') continue;
-        assert.ok(text.includes(`'${name}'`), `${service} does not read ${name}`);
+        // The integrity monitor builds these names from each component's name.
+        const perComponent = /^MAILSHIELD_[A-Z]+(_POD_SELECTOR|_DEPLOYMENT)$/.exec(name);
+        const read = perComponent === null ? `'${name}'` : `${perComponent[1]}\``;
+        assert.ok(text.includes(read), `${service} does not read ${name}`);
       }
     }
   });
@@ -213,12 +216,48 @@ describe('rendered SMTP entry', () => {
     });
   });
 
-  test('refuses the PROXY protocol the interceptor lacks', () => {
+  test('leaves the PROXY protocol off by default', () => {
+    const variables = env(container(minimal, 'interceptor', 'interceptor'));
+    assert.equal(variables.get('MAILSHIELD_SMTP_PROXY_PROTOCOL'), 'false');
+    assert.equal(variables.has('MAILSHIELD_SMTP_PROXY_PEERS'), false);
+    assert.equal(variables.get('MAILSHIELD_CLUSTER_NETWORKS'), '');
+    assert.equal(find(minimal, 'Service', `${prefix}-smtp`).metadata.annotations, undefined);
+  });
+
+  test('passes the PROXY protocol option on', () => {
+    const manifests = render(
+      [minimalValues],
+      [
+        'interceptor.smtpService.proxyProtocol=true',
+        'interceptor.smtpService.proxyProtocolProvider=aws-classic',
+        'interceptor.smtpService.proxyPeers={10.0.0.7,10.0.0.8}',
+        'clusterNetworks={10.244.0.0/16,10.0.0.0/24}',
+      ],
+    );
+    const variables = env(container(manifests, 'interceptor', 'interceptor'));
+    assert.equal(variables.get('MAILSHIELD_SMTP_PROXY_PROTOCOL'), 'true');
+    assert.equal(variables.get('MAILSHIELD_SMTP_PROXY_PEERS'), '10.0.0.7,10.0.0.8');
+    assert.equal(variables.get('MAILSHIELD_CLUSTER_NETWORKS'), '10.244.0.0/16,10.0.0.0/24');
+    const smtp = find(manifests, 'Service', `${prefix}-smtp`);
+    assert.deepEqual(smtp.metadata.annotations, {
+      'service.beta.kubernetes.io/aws-load-balancer-proxy-protocol': '*',
+    });
+  });
+
+  test('keeps own annotations beside the provider one', () => {
+    const smtp = find(full, 'Service', `${prefix}-smtp`);
+    assert.deepEqual(smtp.metadata.annotations, {
+      'service.beta.kubernetes.io/linode-loadbalancer-throttle': '10',
+      'service.beta.kubernetes.io/linode-loadbalancer-default-proxy-protocol': 'v1',
+    });
+  });
+
+  test('rejects PROXY settings without the protocol', () => {
     const result = runHelm(
-      templateArgs([minimalValues], ['interceptor.smtpService.proxyProtocol=true']),
+      templateArgs([minimalValues], ['interceptor.smtpService.proxyProtocolProvider=linode']),
     );
     assert.notEqual(result.status, 0);
-    assert.match(result.stderr, /does not read the PROXY protocol/);
+    assert.match(result.stderr, /need interceptor\.smtpService\.proxyProtocol: true/);
   });
 
   test('drains before it stops', () => {
@@ -380,6 +419,102 @@ describe('rendered monitoring and network policies', () => {
     assert.equal(ofKind(minimal, 'NetworkPolicy').length, 0);
   });
 });
+
+describe('rendered integrity monitor', () => {
+  const monitored = ['interceptor', 'antivirus', 'antispam'];
+  const controlPlaneEnv = container(full, 'control-plane', 'control-plane').env as {
+    name: string;
+    value?: string;
+    valueFrom?: { fieldRef?: { fieldPath: string } };
+  }[];
+  const value = (name: string) => controlPlaneEnv.find((entry) => entry.name === name)?.value;
+
+  test('reads its namespace from the downward API', () => {
+    const namespace = controlPlaneEnv.find(
+      (entry) => entry.name === 'MAILSHIELD_KUBERNETES_NAMESPACE',
+    );
+    assert.deepEqual(namespace?.valueFrom, { fieldRef: { fieldPath: 'metadata.namespace' } });
+  });
+
+  test('selects exactly the pods of each Deployment', () => {
+    const deployments = ofKind(full, 'Deployment');
+    for (const component of monitored) {
+      const upper = component.toUpperCase();
+      const selector = parseSelector(value(`MAILSHIELD_${upper}_POD_SELECTOR`) ?? '');
+      const matching = deployments.filter((deployment) =>
+        Object.entries(selector).every(
+          ([key, label]) => deployment.spec.template.metadata.labels[key] === label,
+        ),
+      );
+      assert.deepEqual(
+        matching.map((deployment) => deployment.metadata.name),
+        [`${prefix}-${component}`],
+        `${component} selector`,
+      );
+      assert.equal(selector['app.kubernetes.io/instance'], 'mail', 'selector names the release');
+      assert.equal(value(`MAILSHIELD_${upper}_DEPLOYMENT`), `${prefix}-${component}`);
+    }
+  });
+
+  test('watches each component on its gRPC port', () => {
+    const components = (value('MAILSHIELD_COMPONENTS') ?? '').split(',');
+    assert.deepEqual(
+      components,
+      monitored.map((component) => {
+        const port = container(full, component, component).ports.find(
+          (item: { name: string }) => item.name === 'grpc',
+        ).containerPort;
+        return `${component}=${prefix}-${component}:${port}`;
+      }),
+    );
+  });
+
+  test('may reach every gRPC port through the NetworkPolicies', () => {
+    const controlPlaneLabels = podSpecLabels(full, 'control-plane');
+    const egress = find(full, 'NetworkPolicy', `${prefix}-control-plane`).spec.egress;
+    for (const component of monitored) {
+      const labels = podSpecLabels(full, component);
+      const ingress = find(full, 'NetworkPolicy', `${prefix}-${component}`).spec.ingress;
+      assert.ok(
+        ingress.some((rule: PolicyRule) => allowsGrpc(rule, rule.from, controlPlaneLabels)),
+        `${component} admits the control plane on grpc`,
+      );
+      assert.ok(
+        egress.some((rule: PolicyRule) => allowsGrpc(rule, rule.to, labels)),
+        `control plane may reach ${component} on grpc`,
+      );
+    }
+  });
+});
+
+interface PolicyPeer {
+  podSelector?: { matchLabels: Record<string, string> };
+}
+
+interface PolicyRule {
+  ports: { port: string | number }[];
+  from?: PolicyPeer[];
+  to?: PolicyPeer[];
+}
+
+/** True when a NetworkPolicy rule allows the grpc port to or from pods with these labels. */
+function allowsGrpc(
+  rule: PolicyRule,
+  peers: PolicyPeer[] | undefined,
+  labels: Record<string, string>,
+): boolean {
+  if (!rule.ports.some((item) => item.port === 'grpc')) return false;
+  return (peers ?? []).some((peer) =>
+    Object.entries(peer.podSelector?.matchLabels ?? { none: '' }).every(
+      ([key, label]) => labels[key] === label,
+    ),
+  );
+}
+
+/** Parses an equality-based label selector such as `a=b,c=d`. */
+function parseSelector(text: string): Record<string, string> {
+  return Object.fromEntries(text.split(',').map((pair) => pair.split('=') as [string, string]));
+}
 
 function podSpecLabels(manifests: Manifest[], component: string): Record<string, string> {
   return find(manifests, 'Deployment', `${prefix}-${component}`).spec.template.metadata.labels;

@@ -77,6 +77,19 @@ export class SmtpTalk {
     return this.buffer === '';
   }
 
+  /** Waits until the server closes the connection and returns what it sent and was not read. */
+  async untilClosed(timeoutMs = 10_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.closed) {
+      if (Date.now() > deadline) throw new Error(`connection still open after ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 50);
+      });
+    }
+    return this.buffer;
+  }
+
   close(): void {
     this.socket.destroy();
   }
