@@ -63,6 +63,22 @@ function backupStoreContract(name: string, factory: Factory, skip: boolean): voi
       assert.equal(backup.outcome.action, 'delete_message');
     });
 
+    test('summary decodes an encoded subject', async (t) => {
+      const { store } = await factory(t);
+      await store.open();
+      await store.store(
+        makeRecord('m-9', '=?UTF-8?Q?Caf=C3=A9_au_lait?='),
+        makeOutcome('spam', 'hold'),
+      );
+      const backup = await store.get('m-9');
+      assert.equal(backup.summary.subject, 'Café au lait');
+      const page = await store.list(backupQuery({ subject: 'CAFÉ' }));
+      assert.deepEqual(
+        page.entries.map((entry) => entry.id),
+        ['m-9'],
+      );
+    });
+
     test('get returns the original bytes and summary', async (t) => {
       const { store, reopen } = await factory(t);
       await store.open();

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { getHeader, InvalidArgumentError, sanitizeHeaderValue } from '@mailshield/common';
 import type { BackupSummary } from '@mailshield/proto/backup';
 import type { MessageRecord, StageOutcome } from '@mailshield/proto/message';
+import { decodeHeaderValue } from './preview.js';
 import { backupInvalid, ErrorCodes, pageTokenInvalid } from '../errors.js';
 
 /** One backed-up message with everything needed to show or release it. */
@@ -147,7 +148,11 @@ export function summarize(
   storedAt: Date,
 ): BackupSummary {
   const raw = Buffer.from(record.raw);
-  const subject = sanitizeHeaderValue(getHeader(raw, 'subject') ?? '').slice(0, maxSubjectLength);
+  // Decoded, so that a search for "café" finds a subject sent as an RFC 2047 encoded word.
+  const subject = sanitizeHeaderValue(decodeHeaderValue(getHeader(raw, 'subject') ?? '')).slice(
+    0,
+    maxSubjectLength,
+  );
   return {
     id: record.id,
     mailFrom: record.envelope?.mailFrom ?? '',

@@ -37,6 +37,17 @@ test('buildPreview reduces HTML with script', async () => {
     assert.equal(view.preview.includes(active), false, active);
 });
 
+test('buildPreview neutralizes spelled markup', async () => {
+  const html = '<p>&lt;script&gt;alert(2)&lt;/script&gt; and &lt;img src=x&gt; but 1 &lt; 2</p>';
+  const fromHtml = await buildPreview(message(['Content-Type: text/html'], html));
+  assert.equal(
+    fromHtml.preview,
+    '\u2039script>alert(2)\u2039/script> and \u2039img src=x> but 1 < 2',
+  );
+  const fromText = await buildPreview(message(['Subject: x'], 'see <a href="x">here</a>'));
+  assert.equal(fromText.preview, 'see \u2039a href="x">here\u2039/a>');
+});
+
 test('buildPreview prefers text/plain over HTML', async () => {
   const raw = message(
     ['Subject: Both', 'MIME-Version: 1.0', 'Content-Type: multipart/alternative; boundary="b"'],

@@ -55,7 +55,7 @@ export async function buildPreview(raw: Uint8Array): Promise<MessagePreview> {
     };
   }
   const { text, source } = chooseText(email, bytes);
-  const preview = capText(text, maxPreviewChars);
+  const preview = capText(neutralizeMarkup(text), maxPreviewChars);
   return {
     headers,
     preview: preview.text,
@@ -78,8 +78,17 @@ function previewHeaders(raw: Buffer, problems: string[]): HeaderField[] {
   }));
 }
 
+/**
+ * Replaces each "<" that would open a tag with "‹" (U+2039). Text and decoded entities may
+ * spell markup such as `&lt;script&gt;`, and the preview must stay inert even in a client that
+ * forgets to escape it.
+ */
+export function neutralizeMarkup(text: string): string {
+  return text.replace(/<(?=[a-zA-Z/!?])/g, '\u2039');
+}
+
 /** Decodes RFC 2047 encoded words, and raw UTF-8 bytes as sent with SMTPUTF8. */
-function decodeHeaderValue(latin1: string): string {
+export function decodeHeaderValue(latin1: string): string {
   const bytes = Buffer.from(latin1, 'latin1');
   const text = isUtf8(bytes) ? bytes.toString('utf8') : latin1;
   try {

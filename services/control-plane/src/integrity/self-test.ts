@@ -55,6 +55,9 @@ const EXPECTATIONS: Expectation[] = [
 /** Time allowed beyond a canary's deadline for the interceptor's reply to come back. */
 const CALL_MARGIN_SECONDS = 3;
 
+/** Seconds from start to the first scheduled run, which gives the services time to start. */
+const FIRST_RUN_DELAY_SECONDS = 30;
+
 /**
  * The canary self-test: injects an EICAR and a GTUBE canary at the interceptor, in parallel,
  * and checks that the antivirus finds the first infected and the antispam scores the second as
@@ -79,7 +82,10 @@ export class SelfTest {
           );
   }
 
-  /** Schedules a run every `intervalSeconds`, the first one interval after now; 0 schedules none. */
+  /**
+   * Schedules a run every `intervalSeconds`; 0 schedules none. The first run comes after at most
+   * `FIRST_RUN_DELAY_SECONDS`, so a fresh start shows a result within a minute, not an interval.
+   */
   start(): void {
     if (this.options.intervalSeconds <= 0) return;
     const tick = () => {
@@ -90,7 +96,8 @@ export class SelfTest {
         }
       });
     };
-    this.timer = setTimeout(tick, this.options.intervalSeconds * 1000);
+    const firstDelay = Math.min(this.options.intervalSeconds, FIRST_RUN_DELAY_SECONDS);
+    this.timer = setTimeout(tick, firstDelay * 1000);
   }
 
   /** Stops the schedule, waits for a scheduled run in progress, and closes the client. */
