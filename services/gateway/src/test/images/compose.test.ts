@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { readAntispamConfig } from '@mailshield/antispam';
+import { EnvReader, readBusOptions } from '@mailshield/common';
 import { readAntivirusOptions } from '@mailshield/antivirus';
 import { readControlPlaneOptions } from '@mailshield/control-plane';
 import { readInterceptorOptions } from '@mailshield/interceptor';
@@ -226,6 +227,19 @@ describe('deploy/compose.yaml', () => {
     ]);
     const ports = (compose.services['control-plane']!['ports'] as string[]).map(portMapping);
     assert.deepEqual(ports, [{ ip: '127.0.0.1', published: 50050, target: options.grpcPort }]);
+  });
+
+  test('points every service at the advertised Kafka listener', () => {
+    const advertised = compose.services['kafka']!['environment']['KAFKA_ADVERTISED_LISTENERS'];
+    const listener = /PLAINTEXT:\/\/([^,]+)/.exec(advertised as string)?.[1];
+    for (const service of services) {
+      const bus = readBusOptions(
+        new EnvReader(containerEnv(service)),
+        '/var/lib/mailshield',
+        service,
+      );
+      assert.equal(bus.kind === 'kafka' && bus.brokers.join(), listener, service);
+    }
   });
 
   test('waits only for services that have a health check', () => {

@@ -8,6 +8,8 @@ import {
   defaultPorts,
   effectiveInstructions,
   execForm,
+  grpcPortVariable,
+  healthCheckCommand,
   lastInstruction,
   parseCopy,
   readDockerfile,
@@ -89,16 +91,14 @@ describe('deploy/Dockerfile', () => {
         assert.notEqual(Number(match[2] ?? 1), 0);
       });
 
-      test('checks its health on its default gRPC port', () => {
-        const healthcheck = lastInstruction(stages, service, 'HEALTHCHECK');
-        assert.ok(healthcheck !== undefined, `target ${service} has no HEALTHCHECK`);
-        const command = /\bCMD\s+(\[.*\])$/.exec(healthcheck.args);
-        assert.ok(command !== null, `HEALTHCHECK ${healthcheck.args} has no exec form CMD`);
-        assert.deepEqual(execForm(command[1]!), [
-          'node',
-          'deploy/grpc-health-check.js',
-          `127.0.0.1:${ports.grpc}`,
-        ]);
+      test('checks its health on its gRPC port', () => {
+        // The port variable must be the one the config reader uses, with its default.
+        const variable = grpcPortVariable(service);
+        assert.equal(defaultPorts(service, { [variable]: '12345' }).grpc, 12345);
+        assert.equal(
+          healthCheckCommand(stages, service),
+          `node deploy/grpc-health-check.js "127.0.0.1:\${${variable}:-${ports.grpc}}"`,
+        );
         const copied = effectiveInstructions(stages, service)
           .filter((instruction) => instruction.keyword === 'COPY')
           .flatMap((instruction) => parseCopy(instruction.args).sources);

@@ -13,27 +13,38 @@ export const dockerfilePath = join(repoRoot, 'deploy/Dockerfile');
 export const services = ['interceptor', 'antivirus', 'antispam', 'control-plane'] as const;
 export type Service = (typeof services)[number];
 
-/** Default gRPC and metrics ports of each service, as its own config reader sets them. */
-export function defaultPorts(service: Service): { grpc: number; metrics: number } {
+/**
+ * Returns the gRPC and metrics ports that a service's own config reader sets for an
+ * environment, which are the defaults for an empty one.
+ */
+export function defaultPorts(
+  service: Service,
+  env: NodeJS.ProcessEnv = {},
+): { grpc: number; metrics: number } {
   switch (service) {
     case 'interceptor': {
-      const options = readInterceptorOptions({});
+      const options = readInterceptorOptions(env);
       return { grpc: options.grpcPort, metrics: options.metricsPort };
     }
     case 'antivirus': {
-      const options = readAntivirusOptions({});
+      const options = readAntivirusOptions(env);
       return { grpc: options.grpcPort, metrics: options.metricsPort };
     }
     case 'antispam': {
-      const { options } = readAntispamConfig({});
+      const { options } = readAntispamConfig(env);
       return { grpc: options.grpcPort, metrics: options.metricsPort };
     }
     case 'control-plane': {
-      const options = readControlPlaneOptions({});
+      const options = readControlPlaneOptions(env);
       assert.ok(options.metricsPort !== undefined, 'the control plane has no default metrics port');
       return { grpc: options.grpcPort, metrics: options.metricsPort };
     }
   }
+}
+
+/** Names the variable that moves a service's gRPC port, such as MAILSHIELD_ANTIVIRUS_GRPC_PORT. */
+export function grpcPortVariable(service: Service): string {
+  return `MAILSHIELD_${service.toUpperCase().replace('-', '_')}_GRPC_PORT`;
 }
 
 export interface Instruction {
@@ -151,4 +162,13 @@ export function imageEnv(stages: Stage[], name: string): Record<string, string> 
     }
   }
   return env;
+}
+
+/** Returns the shell form command of a target's HEALTHCHECK, which runs with /bin/sh -c. */
+export function healthCheckCommand(stages: Stage[], name: string): string {
+  const healthcheck = lastInstruction(stages, name, 'HEALTHCHECK');
+  if (healthcheck === undefined) throw new Error(`target ${name} has no HEALTHCHECK`);
+  const match = /(?:^|\s)CMD\s+([^[].*)$/.exec(healthcheck.args);
+  if (match === null) throw new Error(`HEALTHCHECK ${healthcheck.args} has no shell form CMD`);
+  return match[1]!;
 }

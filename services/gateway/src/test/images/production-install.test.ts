@@ -20,6 +20,9 @@ import { after, before, describe, test } from 'node:test';
 import { freePort, repoRoot } from '../harness/processes.js';
 import {
   effectiveInstructions,
+  grpcPortVariable,
+  healthCheckCommand,
+  imageEnv,
   parseCopy,
   readDockerfile,
   services,
@@ -144,51 +147,53 @@ function productionFiles(dir: string): string[] {
 }
 
 interface Started {
-  grpcPort: number;
+  env: NodeJS.ProcessEnv;
   log: string;
 }
 
-/** Starts a service's entry point from its image folder with its ports and state on loopback. */
+/**
+ * Starts a service's entry point from its image folder with the image's ENV, except that
+ * ports, state and every listener move to loopback and temp folders.
+ */
 async function startService(
   service: Service,
   grpcPort: number,
   env: Record<string, string>,
 ): Promise<Started> {
-  const app = apps.get(service)!;
-  const prefix = `MAILSHIELD_${service.toUpperCase().replace('-', '_')}`;
   const log = join(root, `${service}.log`);
   const stateDir = join(root, service, 'state');
   mkdirSync(stateDir, { recursive: true });
+  const containerEnv = cleanEnv({
+    ...imageEnv(stages, service),
+    MAILSHIELD_BIND_HOST: '127.0.0.1',
+    MAILSHIELD_STATE_DIR: stateDir,
+    MAILSHIELD_LOG_LEVEL: 'info',
+    [grpcPortVariable(service)]: String(grpcPort),
+    [grpcPortVariable(service).replace(/_GRPC_PORT$/, '_METRICS_PORT')]: String(await freePort()),
+    ...env,
+  });
+  for (const [name, value] of Object.entries(containerEnv)) {
+    assert.ok(!value?.includes('0.0.0.0'), `${name}=${value} would listen beyond loopback`);
+  }
   const child = spawn(process.execPath, [`services/${service}/dist/main.js`], {
-    cwd: app,
-    env: cleanEnv({
-      MAILSHIELD_BIND_HOST: '127.0.0.1',
-      MAILSHIELD_STATE_DIR: stateDir,
-      MAILSHIELD_LOG_LEVEL: 'info',
-      [`${prefix}_GRPC_PORT`]: String(grpcPort),
-      [`${prefix}_METRICS_PORT`]: String(await freePort()),
-      ...env,
-    }),
+    cwd: apps.get(service)!,
+    env: containerEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
   const stream = createWriteStream(log);
   child.stdout!.pipe(stream);
   child.stderr!.pipe(stream);
-  return { grpcPort, log };
+  return { env: containerEnv, log };
 }
 
-/** Runs deploy/grpc-health-check.js from the image folder until it exits 0. */
+/** Runs the target's HEALTHCHECK command as Docker does, in the image folder, until it exits 0. */
 async function waitServing(service: Service, started: Started, timeoutMs = 90_000): Promise<void> {
+  const command = healthCheckCommand(stages, service);
   const deadline = Date.now() + timeoutMs;
   let last = { status: null as number | null, output: '' };
   while (Date.now() < deadline) {
-    last = await run(
-      process.execPath,
-      ['deploy/grpc-health-check.js', `127.0.0.1:${started.grpcPort}`],
-      apps.get(service)!,
-      cleanEnv({}),
-    );
+    last = await run('/bin/sh', ['-c', command], apps.get(service)!, started.env);
     if (last.status === 0) return;
     await new Promise((resolveWait) => setTimeout(resolveWait, 500));
   }
