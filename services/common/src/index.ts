@@ -17,6 +17,7 @@ export * from './policy/watcher.js';
 export * from './policy/policy-source.js';
 export * from './policy/overrides.js';
 export * from './mail/headers.js';
+export * from './mail/html-entities.js';
 export { createDirectoryAtomic, writeFileAtomic } from './fs/atomic-file.js';
 export * from './service.js';
 export * from './policy/file-types.js';

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { readHeaders } from '@mailshield/common';
+import { decodeHtmlEntities, readHeaders } from '@mailshield/common';
 import type { AttachmentInfo, HeaderField } from '@mailshield/proto/backup';
 import PostalMime, { decodeWords, type Email } from 'postal-mime';
 
@@ -189,10 +189,10 @@ export function htmlToText(html: string): string {
   while (position < input.length) {
     const open = input.indexOf('<', position);
     if (open === -1) {
-      parts.push(decodeEntities(input.slice(position)));
+      parts.push(decodeHtmlEntities(input.slice(position)));
       break;
     }
-    parts.push(decodeEntities(input.slice(position, open)));
+    parts.push(decodeHtmlEntities(input.slice(position, open)));
     if (lower.startsWith('<!--', open)) {
       position = endAfter(lower, '-->', open + 4);
       continue;
@@ -228,38 +228,6 @@ export function htmlToText(html: string): string {
 function endAfter(text: string, marker: string, from: number): number {
   const index = text.indexOf(marker, from);
   return index === -1 ? text.length : index + marker.length;
-}
-
-const namedEntities: Record<string, string> = {
-  amp: '&',
-  lt: '<',
-  gt: '>',
-  quot: '"',
-  apos: "'",
-  nbsp: ' ',
-  copy: '©',
-  reg: '®',
-  hellip: '…',
-  mdash: '—',
-  ndash: '–',
-  lsquo: '‘',
-  rsquo: '’',
-  ldquo: '“',
-  rdquo: '”',
-  euro: '€',
-};
-
-function decodeEntities(text: string): string {
-  return text.replace(/&(#x[0-9a-f]{1,6}|#[0-9]{1,7}|[a-z]{2,8});/gi, (entity, body: string) => {
-    if (body.startsWith('#')) {
-      const code =
-        body[1] === 'x' || body[1] === 'X' ? parseInt(body.slice(2), 16) : Number(body.slice(1));
-      return code > 0 && code <= 0x10ffff && (code < 0xd800 || code > 0xdfff)
-        ? String.fromCodePoint(code)
-        : '';
-    }
-    return namedEntities[body.toLowerCase()] ?? entity;
-  });
 }
 
 /**

@@ -1,32 +1,10 @@
 /** Helpers that read HTML with regular expressions: enough for scoring, not a full parser. */
-
-const ENTITIES: Record<string, string> = {
-  amp: '&',
-  lt: '<',
-  gt: '>',
-  quot: '"',
-  apos: "'",
-  nbsp: ' ',
-};
-
-/** Decodes the common named entities and numeric character references. */
-export function decodeEntities(text: string): string {
-  return text.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, entity: string) => {
-    if (entity[0] === '#') {
-      const code =
-        entity[1] === 'x' || entity[1] === 'X'
-          ? parseInt(entity.slice(2), 16)
-          : parseInt(entity.slice(1), 10);
-      return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
-    }
-    return ENTITIES[entity.toLowerCase()] ?? whole;
-  });
-}
+import { decodeHtmlEntities } from '@mailshield/common';
 
 /** Visible text of an HTML fragment: tags, scripts and styles removed, entities decoded. */
 export function htmlToText(html: string): string {
   const withoutBlocks = html.replace(/<(script|style)\b[\s\S]*?<\/\1\s*>/gi, ' ');
-  return decodeEntities(withoutBlocks.replace(/<[^>]*>/g, ' '))
+  return decodeHtmlEntities(withoutBlocks.replace(/<[^>]*>/g, ' '))
     .replace(/\s+/g, ' ')
     .trim();
 }
@@ -42,7 +20,7 @@ export function readAnchors(html: string): Anchor[] {
   const pattern =
     /<a\b[^>]*?\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))[^>]*>([\s\S]*?)<\/a\s*>/gi;
   for (const match of html.matchAll(pattern)) {
-    const href = decodeEntities(match[1] ?? match[2] ?? match[3] ?? '').trim();
+    const href = decodeHtmlEntities(match[1] ?? match[2] ?? match[3] ?? '').trim();
     anchors.push({ href, text: htmlToText(match[4] ?? '') });
   }
   return anchors;
