@@ -347,6 +347,7 @@ async function writeAtomically(file: string, data: Uint8Array, force: boolean): 
     if (force) {
       await rename(temporary, file);
     } else {
+      // NOTE: a file system without hard links (some FUSE and SMB mounts) fails here; use --force.
       await link(temporary, file);
       await rm(temporary);
     }
