@@ -27,6 +27,10 @@ export const ErrorCodes = {
   selfTestInvalid: 'CP_SELF_TEST_INVALID',
   /** Integrity.SelfTest was called on a control plane built without the self-test. */
   selfTestUnavailable: 'CP_SELF_TEST_UNAVAILABLE',
+  /** A request names an actor with control or format characters, or a too long one. */
+  actorInvalid: 'CP_ACTOR_INVALID',
+  /** Rollback was asked for the version that is already current. */
+  policyRollbackCurrent: 'CP_POLICY_ROLLBACK_CURRENT',
 } as const;
 
 export function policyInvalid(fieldErrors: string[]): InvalidArgumentError {
@@ -62,8 +66,15 @@ export function policyVersionNotFound(version: number): NotFoundError {
   );
 }
 
+/** Maximum length of the requested id that a NOT_FOUND message repeats, in characters. */
+const maxIdInMessage = 100;
+
 export function backupNotFound(id: string): NotFoundError {
-  return new NotFoundError(ErrorCodes.backupNotFound, `backup ${JSON.stringify(id)} not found`);
+  const shown =
+    id.length <= maxIdInMessage
+      ? JSON.stringify(id)
+      : `${JSON.stringify(id.slice(0, maxIdInMessage))}… (${id.length} characters)`;
+  return new NotFoundError(ErrorCodes.backupNotFound, `backup ${shown} not found`);
 }
 
 export function backupInvalid(fieldErrors: string[]): InvalidArgumentError {
@@ -110,6 +121,23 @@ export class BackupUnreadableError extends MailshieldError {
 
 export function backupUnreadable(message: string, cause?: unknown): BackupUnreadableError {
   return new BackupUnreadableError(message, cause === undefined ? undefined : { cause });
+}
+
+export function actorInvalid(fieldError: string): InvalidArgumentError {
+  return new InvalidArgumentError(ErrorCodes.actorInvalid, `actor is invalid: ${fieldError}`, [
+    fieldError,
+  ]);
+}
+
+/** Rollback to the current version would store an identical version. */
+export function policyRollbackCurrent(version: number): MailshieldError {
+  return new MailshieldError(
+    ErrorCodes.policyRollbackCurrent,
+    `policy version ${version} is already the current version; ` +
+      'name an earlier version that "mailshieldctl policy history" lists',
+    GrpcStatus.FAILED_PRECONDITION,
+    false,
+  );
 }
 
 export function selfTestInvalid(fieldError: string): InvalidArgumentError {

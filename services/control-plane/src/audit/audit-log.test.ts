@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { StoreCorruptError } from '../errors.js';
+import { InvalidArgumentError } from '@mailshield/common';
+import { ErrorCodes, StoreCorruptError } from '../errors.js';
 import { databaseUrlForTest, makeTempDir, openTestDatabase } from '../testing/support.js';
-import type { AuditLog } from './audit-log.js';
+import { actorOrUnknown, maxActorLength, type AuditLog } from './audit-log.js';
 import { FileAuditLog } from './file-audit-log.js';
 import { PgAuditLog } from './pg-audit-log.js';
 
@@ -117,4 +118,48 @@ test('file audit log reports a corrupt line', async (t) => {
     assert.match(err.message, /line 1 cannot be read/);
     return true;
   });
+});
+
+test('actorOrUnknown names an empty actor unknown', () => {
+  assert.equal(actorOrUnknown(''), 'unknown');
+  assert.equal(actorOrUnknown('alice@host'), 'alice@host');
+  assert.equal(actorOrUnknown('Zoë Müller@host'), 'Zoë Müller@host');
+});
+
+test('actorOrUnknown rejects control characters', () => {
+  const forged = [
+    'evil\n2026-01-01T00:00:00Z  root@vm  backup.delete  x',
+    'e\u001b[2Jx',
+    'tab\there',
+    'del\u007f',
+    'c1\u009b31m',
+    'bidi\u202Egnp.exe',
+    'zero\u200bwidth',
+    'line\u2028separator',
+  ];
+  for (const actor of forged) {
+    assert.throws(
+      () => actorOrUnknown(actor),
+      (err: unknown) => {
+        assert.ok(err instanceof InvalidArgumentError, JSON.stringify(actor));
+        assert.equal(err.code, ErrorCodes.actorInvalid);
+        assert.match(err.fieldErrors[0]!, /^actor: contains control or format characters/);
+        return true;
+      },
+    );
+  }
+});
+
+test('actorOrUnknown rejects a too long actor', () => {
+  assert.equal(actorOrUnknown('a'.repeat(maxActorLength)).length, maxActorLength);
+  assert.throws(
+    () => actorOrUnknown('a'.repeat(maxActorLength + 1)),
+    (err: unknown) => {
+      assert.ok(err instanceof InvalidArgumentError);
+      assert.deepEqual(err.fieldErrors, [
+        `actor: ${maxActorLength + 1} characters, at most ${maxActorLength}`,
+      ]);
+      return true;
+    },
+  );
 });

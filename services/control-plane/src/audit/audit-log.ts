@@ -1,3 +1,6 @@
+import { actorInvalid } from '../errors.js';
+import { unsafeCharacters } from '../text.js';
+
 /** One administrative action: who did what, when, to which object. */
 export interface AuditEntry {
   at: Date;
@@ -37,7 +40,28 @@ export function auditLimit(limit: number): number {
   return limit <= 0 ? defaultAuditLimit : Math.min(limit, maxAuditLimit);
 }
 
-/** Returns the actor to record: 'unknown' for a request that named none. */
+/** Maximum length of an actor name, in characters. */
+export const maxActorLength = 200;
+
+/**
+ * Returns the problem with an actor name as a field error, or undefined when it is fine.
+ * Control and format characters are rejected because the name is printed in audit tables,
+ * where a newline would fake a row and an escape sequence would reach the reader's terminal.
+ */
+export function actorProblem(actor: string): string | undefined {
+  if (actor.length > maxActorLength)
+    return `actor: ${actor.length} characters, at most ${maxActorLength}`;
+  if (unsafeCharacters.test(actor))
+    return 'actor: contains control or format characters; use a plain name such as user@host';
+  return undefined;
+}
+
+/**
+ * Returns the actor to record: 'unknown' for a request that named none. Throws
+ * InvalidArgumentError (CP_ACTOR_INVALID) for a name that `actorProblem` rejects.
+ */
 export function actorOrUnknown(actor: string): string {
+  const problem = actorProblem(actor);
+  if (problem !== undefined) throw actorInvalid(problem);
   return actor === '' ? 'unknown' : actor;
 }

@@ -68,7 +68,8 @@ export interface ParsedCommand {
  * Parses `args` against the command table. Throws UsageError naming an unknown command,
  * an unknown option, a missing value or a missing or extra argument.
  */
-export function parseCommandLine(args: string[], commands: CommandSpec[]): ParsedCommand {
+export function parseCommandLine(rawArgs: string[], commands: CommandSpec[]): ParsedCommand {
+  const { args, restore } = protectNegativeNumbers(rawArgs);
   const allOptions = Object.assign(
     {},
     globalOptions,
@@ -91,14 +92,36 @@ export function parseCommandLine(args: string[], commands: CommandSpec[]): Parse
         positionals: [],
       };
     }
-    const unknown = loose.positionals[words.length]!;
+    const unknown = restore(loose.positionals[words.length]!);
     const prefix = words.length === 0 ? '' : `${words.join(' ')} `;
     throw new UsageError(`unknown command "${prefix}${unknown}"`, words.join(' '));
   }
   const strict = parseStrict(args, spec);
-  const positionals = strict.positionals.slice(spec.path.length);
-  if (strict.values['help'] !== true) checkPositionals(spec, positionals);
-  return { spec, words, values: strict.values as ParsedCommand['values'], positionals };
+  const positionals = strict.positionals.slice(spec.path.length).map(restore);
+  const values: ParsedCommand['values'] = {};
+  for (const [name, value] of Object.entries(strict.values))
+    values[name] = typeof value === 'string' ? restore(value) : (value as boolean | undefined);
+  if (values['help'] !== true) checkPositionals(spec, positionals);
+  return { spec, words, values, positionals };
+}
+
+/**
+ * Swaps each negative number (`-3`, `-1.5`) for a placeholder, because parseArgs reads it as
+ * an option: `--limit -3` would then fail with "needs a value" and `rollback -1` with
+ * "unknown option -1", where the useful message is the range check of the value.
+ */
+function protectNegativeNumbers(args: string[]): {
+  args: string[];
+  restore: (value: string) => string;
+} {
+  const originals = new Map<string, string>();
+  const protectedArgs = args.map((arg, index) => {
+    if (!/^-\d+(\.\d+)?$/.test(arg)) return arg;
+    const placeholder = `\u0000negative-number-${index}`;
+    originals.set(placeholder, arg);
+    return placeholder;
+  });
+  return { args: protectedArgs, restore: (value) => originals.get(value) ?? value };
 }
 
 /** Takes the leading positionals that form a command or a command group. */
@@ -200,6 +223,9 @@ export function overviewHelp(commands: CommandSpec[], group: string[] = []): str
     ...optionLines(globalOptions),
     '',
     "Run 'mailshieldctl <command> --help' for a command's options.",
+    '',
+    'Exit codes: 0 success, 1 the call or its input failed, 2 the command line is wrong.',
+    'Errors go to stderr as text, also with -o json.',
   );
   return lines.join('\n');
 }

@@ -1,6 +1,6 @@
 import { AuditEntry } from '@mailshield/proto/audit';
 import { parseCount, type Command, type CommandContext } from './command-context.js';
-import { formatTable, formatTime, truncate } from './format.js';
+import { formatTable, formatTime, truncate, withFalseBooleans } from './format.js';
 
 export const auditCommands: Command[] = [
   {
@@ -38,7 +38,9 @@ async function runAuditList(context: CommandContext): Promise<void> {
     limit: parseCount(values['limit'], '--limit', 'audit list') ?? 0,
   });
   if (context.isJson) {
-    const entries = response.entries.map((entry) => AuditEntry.toJSON(entry));
+    const entries = response.entries.map((entry) =>
+      withFalseBooleans(AuditEntry.toJSON(entry), entry),
+    );
     return context.print(JSON.stringify({ entries }, null, 2));
   }
   if (response.entries.length === 0) return context.print('no audit entries');

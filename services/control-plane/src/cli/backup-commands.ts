@@ -1,6 +1,12 @@
-import { writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, lstat, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { ServiceError } from '@grpc/grpc-js';
 import { BackupSummary, BackupView, type ListBackupsRequest } from '@mailshield/proto/backup';
 import { stageToJSON, type StageOutcome } from '@mailshield/proto/message';
+import { ErrorCodes } from '../errors.js';
+import { escapeUnsafe } from '../text.js';
+import { UsageError } from './args.js';
 import {
   actorOf,
   actorOption,
@@ -8,7 +14,7 @@ import {
   type Command,
   type CommandContext,
 } from './command-context.js';
-import { formatKeyValues, formatTable, formatTime, truncate } from './format.js';
+import { formatKeyValues, formatTable, formatTime, truncate, withFalseBooleans } from './format.js';
 import { parseTimeOption } from './time-option.js';
 
 const idArgument = { name: 'ID', description: 'message id, as backup list shows it' };
@@ -128,7 +134,7 @@ function stringOption(values: CommandContext['values'], name: string): string {
 }
 
 async function runBackupList(context: CommandContext): Promise<void> {
-  const { clients, values } = context;
+  const { values } = context;
   const command = 'backup list';
   const request: ListBackupsRequest = {
     limit: parseCount(values['limit'], '--limit', command) ?? 0,
@@ -140,9 +146,22 @@ async function runBackupList(context: CommandContext): Promise<void> {
     storedAfter: parseTimeOption(values['since'], '--since', command),
     storedBefore: parseTimeOption(values['until'], '--until', command),
   };
-  const page = await clients.call(clients.backup, clients.backup.list, request);
+  if (
+    request.storedAfter !== undefined &&
+    request.storedBefore !== undefined &&
+    request.storedAfter >= request.storedBefore
+  ) {
+    throw new UsageError(
+      `--since (${request.storedAfter.toISOString()}) must be before --until ` +
+        `(${request.storedBefore.toISOString()}); a span such as 2h is counted back from now`,
+      command,
+    );
+  }
+  const page = await listPage(context, request);
   if (context.isJson) {
-    const entries = page.entries.map((entry) => BackupSummary.toJSON(entry));
+    const entries = page.entries.map((entry) =>
+      withFalseBooleans(BackupSummary.toJSON(entry), entry),
+    );
     return context.print(JSON.stringify({ entries, nextPageToken: page.nextPageToken }, null, 2));
   }
   const rows = page.entries.map((entry) => [
@@ -165,6 +184,22 @@ async function runBackupList(context: CommandContext): Promise<void> {
   );
   if (page.nextPageToken !== '')
     context.print(`\nmore: mailshieldctl backup list ${nextPageArgs(request, page.nextPageToken)}`);
+}
+
+/** Calls Backup.List, naming --page-token when the server rejects the token. */
+async function listPage(context: CommandContext, request: ListBackupsRequest) {
+  const { clients } = context;
+  try {
+    return await clients.call(clients.backup, clients.backup.list, request);
+  } catch (err) {
+    const code = (err as ServiceError).metadata?.get('mailshield-error-code')[0];
+    if (code !== ErrorCodes.pageTokenInvalid) throw err;
+    throw new Error(
+      '--page-token is invalid: pass the token from the "more:" line of a previous page ' +
+        'unchanged, with the same filters',
+      { cause: err },
+    );
+  }
 }
 
 /**
@@ -198,7 +233,10 @@ async function runBackupShow(context: CommandContext): Promise<void> {
     id: context.positionals[0]!,
     actor: actorOf(values),
   });
-  if (context.isJson) return context.print(JSON.stringify(BackupView.toJSON(view), null, 2));
+  if (context.isJson) {
+    const json = withFalseBooleans(BackupView.toJSON(view), view);
+    return context.print(JSON.stringify(json, null, 2));
+  }
   context.print(formatKeyValues(BackupSummary.toJSON(view.summary!)));
   context.print(
     `\n${formatTable(
@@ -216,10 +254,12 @@ async function runBackupShow(context: CommandContext): Promise<void> {
     ]);
     context.print(`\n${formatTable(['ATTACHMENT', 'DECLARED', 'DETECTED', 'BYTES'], rows)}`);
   }
-  for (const problem of view.problems) context.print(`\nproblem: ${problem}`);
+  for (const problem of view.problems) context.print(`\nproblem: ${escapeUnsafe(problem)}`);
+
   const source = view.previewSource === '' ? 'no text part' : view.previewSource;
   const cut = view.previewTruncated ? ', cut short' : '';
-  context.print(`\npreview (${source}${cut}):\n${view.preview}`);
+  const preview = escapeUnsafe(view.preview, '\n\t');
+  context.print(`\npreview (${escapeUnsafe(source)}${cut}):\n${preview}`);
 }
 
 /** Renders outcomes in order; the last one is the outcome that caused the backup. */
@@ -241,33 +281,81 @@ async function runBackupDownload(context: CommandContext): Promise<void> {
   await downloadTo(context, file);
 }
 
-/** Writes the original message to `file`, or to stdout for '-'; never overwrites without --force. */
+/**
+ * Writes the original message to `file`, or to stdout for '-'; never overwrites without
+ * --force. The target is checked before the call, so a write that cannot succeed is neither
+ * fetched nor audited as a download.
+ */
 async function downloadTo(context: CommandContext, file: string): Promise<void> {
   const { clients, values } = context;
   const id = context.positionals[0]!;
+  const force = values['force'] === true;
+  if (file !== '-') await checkTarget(file, force);
   const response = await clients.call(clients.backup, clients.backup.download, {
     id,
     actor: actorOf(values),
   });
   if (file === '-') return context.write(response.raw);
-  try {
-    await writeFile(file, response.raw, {
-      flag: values['force'] === true ? 'w' : 'wx',
-      mode: 0o600,
-    });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new Error(
-        `${file} already exists: pass --force to overwrite it, or -O to choose another file`,
-        { cause: err },
-      );
-    }
-    throw new Error(`writing ${file} failed: ${(err as Error).message}`, { cause: err });
-  }
+  await writeAtomically(file, response.raw, force);
   if (context.isJson) {
     return context.print(JSON.stringify({ id, file, sizeBytes: response.raw.length }, null, 2));
   }
   context.print(`saved ${id} to ${file} (${response.raw.length} bytes)`);
+}
+
+/** Throws an error saying what to change when `file` cannot be written as a new message file. */
+async function checkTarget(file: string, force: boolean): Promise<void> {
+  const existing = await lstat(file).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw new Error(`cannot check ${file}: ${err.message}`, { cause: err });
+  });
+  if (existing?.isSymbolicLink() === true) {
+    throw new Error(`${file} is a symbolic link; choose another file with -O`);
+  }
+  if (existing?.isDirectory() === true) {
+    throw new Error(
+      `${file} is a directory; give a file name with -O, such as ${join(file, 'message.eml')}`,
+    );
+  }
+  if (existing !== undefined && !force) throw fileExistsError(file);
+  const folder = dirname(file);
+  const parent = await stat(folder).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw new Error(`cannot check folder ${folder}: ${err.message}`, { cause: err });
+  });
+  if (parent?.isDirectory() !== true) {
+    throw new Error(`folder ${folder} does not exist; create it or choose another file with -O`);
+  }
+}
+
+function fileExistsError(file: string, cause?: unknown): Error {
+  return new Error(
+    `${file} already exists: pass --force to overwrite it, or -O to choose another file`,
+    { cause },
+  );
+}
+
+/**
+ * Writes `data` to a temporary file in the target's folder (mode 0600), then moves it into
+ * place, so a failed write leaves no partial message behind. Without `force` the move is a
+ * hard link, which fails instead of replacing a file created since the check.
+ */
+async function writeAtomically(file: string, data: Uint8Array, force: boolean): Promise<void> {
+  const temporary = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await writeFile(temporary, data, { flag: 'wx', mode: 0o600 });
+    if (force) {
+      await rename(temporary, file);
+    } else {
+      // NOTE: a file system without hard links (some FUSE and SMB mounts) fails here; use --force.
+      await link(temporary, file);
+      await rm(temporary);
+    }
+  } catch (err) {
+    await rm(temporary, { force: true });
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw fileExistsError(file, err);
+    throw new Error(`writing ${file} failed: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 async function runBackupDelete(context: CommandContext): Promise<void> {
@@ -287,11 +375,7 @@ async function runBackupDelete(context: CommandContext): Promise<void> {
 
 async function runBackupRelease(context: CommandContext): Promise<void> {
   const { clients, values } = context;
-  const to = typeof values['to'] === 'string' ? values['to'] : '';
-  const recipients = to
-    .split(',')
-    .map((address) => address.trim())
-    .filter((address) => address !== '');
+  const recipients = parseRecipients(values['to']);
   const request = {
     id: context.positionals[0]!,
     recipients,
@@ -300,6 +384,7 @@ async function runBackupRelease(context: CommandContext): Promise<void> {
   };
   const response = await clients.call(clients.backup, clients.backup.release, request);
   if (context.isJson) {
+    // learned is written out even when false, because scripts test it.
     const json = { id: request.id, releasedAt: response.releasedAt, learned: response.learned };
     return context.print(JSON.stringify(json, null, 2));
   }
@@ -308,4 +393,19 @@ async function runBackupRelease(context: CommandContext): Promise<void> {
   context.print(
     `released ${request.id} to ${target} at ${formatTime(response.releasedAt)}${learned}`,
   );
+}
+
+/** Splits --to into addresses; an empty entry is a usage error, not a silent skip. */
+function parseRecipients(to: string | boolean | undefined): string[] {
+  if (typeof to !== 'string') return [];
+  const recipients = to.split(',').map((address) => address.trim());
+  const empty = recipients.indexOf('');
+  if (empty >= 0) {
+    const where = recipients.length === 1 ? '' : ` (entry ${empty + 1} of ${JSON.stringify(to)})`;
+    throw new UsageError(
+      `--to has an empty address${where}; give addresses separated by commas, such as a@example.com,b@example.com`,
+      'backup release',
+    );
+  }
+  return recipients;
 }

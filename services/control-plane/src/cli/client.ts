@@ -12,6 +12,9 @@ type UnaryMethod<Req, Res> = (
   callback: (err: ServiceError | null, response: Res) => void,
 ) => unknown;
 
+/** A failed call; `toControlPlane` is true when it went to one of the control plane's clients. */
+export type CallError = ServiceError & { toControlPlane?: boolean };
+
 /** The control plane's clients, with promise-returning calls that carry a deadline. */
 export class ControlPlaneClients {
   readonly config: ConfigClient;
@@ -29,15 +32,19 @@ export class ControlPlaneClients {
     this.audit = new AuditClient(address, insecureCredentials, clientChannelOptions);
   }
 
-  /** Calls a unary method of `client`; rejects with the ServiceError of a failed call. */
+  /** Calls a unary method of `client`; rejects with the CallError of a failed call. */
   call<Req, Res>(client: Client, method: UnaryMethod<Req, Res>, request: Req): Promise<Res> {
+    const toControlPlane = [this.config, this.backup, this.integrity, this.audit].some(
+      (own) => own === client,
+    );
     return new Promise((resolve, reject) => {
       method.call(
         client,
         request,
         new Metadata(),
         { deadline: deadlineIn(this.timeoutSeconds) },
-        (err, response) => (err === null ? resolve(response) : reject(err)),
+        (err, response) =>
+          err === null ? resolve(response) : reject(Object.assign(err, { toControlPlane })),
       );
     });
   }

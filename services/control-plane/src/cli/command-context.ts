@@ -32,13 +32,22 @@ export function actorOf(values: CommandContext['values']): string {
     : `${userInfo().username}@${hostname()}`;
 }
 
+/**
+ * Parses a whole-number option of at least `min`; undefined when the option is not given.
+ * Throws UsageError naming the option for anything else, negative numbers included.
+ */
 export function parseCount(
   value: string | boolean | undefined,
   option: string,
   command: string,
+  min = 1,
 ): number | undefined {
   if (typeof value !== 'string') return undefined;
-  if (!/^\d{1,15}$/.test(value))
-    throw new UsageError(`${option} must be a whole number, not "${value}"`, command);
+  if (!/^\d{1,15}$/.test(value) || Number(value) < min) {
+    throw new UsageError(
+      `${option} must be a whole number of ${min} or more, not "${value}"`,
+      command,
+    );
+  }
   return Number(value);
 }

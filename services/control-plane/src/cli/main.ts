@@ -3,9 +3,12 @@ import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { parseHostPort } from '@mailshield/common';
 import { readCliDefaults } from '../config.js';
 import { commandHelp, overviewHelp, parseCommandLine, UsageError } from './args.js';
-import { ControlPlaneClients } from './client.js';
+import { ControlPlaneClients, type CallError } from './client.js';
 import { commands } from './commands.js';
 import { PolicyFileError } from './policy-file.js';
+
+/** Address and deadline of the calls, for the message of a call that reached no server. */
+let target: { address: string; timeoutSeconds: number } | undefined;
 
 /** Exit codes: 0 success, 1 the call or its input failed, 2 the command line is wrong. */
 async function main(args: string[]): Promise<number> {
@@ -15,7 +18,8 @@ async function main(args: string[]): Promise<number> {
       process.stdout.write(`${overviewHelp(commands, parsed.words)}\n`);
       return 0;
     }
-    const group = parsed.words.length === 0 ? 'a command' : `a "${parsed.words.join(' ')}" command`;
+    const group =
+      parsed.words.length === 0 ? 'a command' : `a command after "${parsed.words.join(' ')}"`;
     process.stderr.write(`error: missing ${group}\n\n${overviewHelp(commands, parsed.words)}\n`);
     return 2;
   }
@@ -40,6 +44,7 @@ async function main(args: string[]): Promise<number> {
   if (!(timeout > 0))
     throw new UsageError(`--timeout must be a positive number of seconds`, commandPath);
 
+  target = { address, timeoutSeconds: timeout };
   const clients = new ControlPlaneClients(address, timeout);
   try {
     await command.run({
@@ -71,6 +76,11 @@ function report(err: unknown): number {
     return 1;
   }
   if (isServiceError(err)) {
+    const unreachable = connectionProblem(err);
+    if (unreachable !== undefined) {
+      process.stderr.write(`error: ${unreachable}\n`);
+      return 1;
+    }
     const fieldErrors = (err.metadata?.get('mailshield-field-error-bin') ?? []).map((value) =>
       value.toString(),
     );
@@ -86,6 +96,30 @@ function report(err: unknown): number {
   }
   process.stderr.write(`error: ${(err as Error)?.message ?? String(err)}\n`);
   return 1;
+}
+
+/**
+ * Returns the message for a call that reached no control plane: UNAVAILABLE or
+ * DEADLINE_EXCEEDED without the error code that the control plane itself attaches.
+ */
+function connectionProblem(err: CallError): string | undefined {
+  if (target === undefined || err.toControlPlane !== true) return undefined;
+  if ((err.metadata?.get('mailshield-error-code').length ?? 0) > 0) return undefined;
+  const { address, timeoutSeconds } = target;
+  if (err.code === GrpcStatus.DEADLINE_EXCEEDED) {
+    return (
+      `no answer from the control plane at ${address} within ${timeoutSeconds} s; ` +
+      'raise --timeout, or check that the address is right'
+    );
+  }
+  if (err.code !== GrpcStatus.UNAVAILABLE) return undefined;
+  // grpc-js puts the socket error after "Last error:", such as "connect ECONNREFUSED 127.0.0.1:1".
+  const lastError = /Last error: (?:\w*Error: )?(.*?)\.(?:\s|$)/.exec(err.details)?.[1];
+  const reason = lastError === undefined || lastError === '' ? err.details : lastError;
+  return (
+    `cannot reach the control plane at ${address} (${reason}); start it (make run) ` +
+    'or point --address / MAILSHIELD_CONTROL_PLANE_ADDRESS at it'
+  );
 }
 
 function isServiceError(err: unknown): err is ServiceError {

@@ -8,13 +8,14 @@ import {
   type Command,
   type CommandContext,
 } from './command-context.js';
-import { formatKeyValues, formatTable, formatTime } from './format.js';
+import { formatKeyValues, formatTable, formatTime, withFalseBooleans } from './format.js';
 import { formatPolicyYaml, readPolicyFile } from './policy-file.js';
 
 const expectedVersionOption: OptionSpec = {
   type: 'string',
   valueName: 'N',
-  description: 'fail unless N is the current version (default: the "version" field of the file)',
+  description:
+    'fail unless N (1 or more) is the current version (default: the "version" field of the file)',
 };
 
 /** Options of the commands that store a policy file. */
@@ -61,7 +62,11 @@ export const policyCommands: Command[] = [
     summary: 'List stored policy versions, newest first, with who stored them and when.',
     positionals: [],
     options: {
-      limit: { type: 'string', valueName: 'N', description: 'at most N versions (default 20)' },
+      limit: {
+        type: 'string',
+        valueName: 'N',
+        description: 'at most N versions, up to 1000 (default 20; 0 also means 20)',
+      },
     },
     run: runPolicyHistory,
   },
@@ -86,7 +91,7 @@ async function runPolicyGet(context: CommandContext): Promise<void> {
   const { clients } = context;
   const policy = await clients.call(clients.config, clients.config.get, {});
   if (context.output === 'yaml') return context.print(formatPolicyYaml(policy));
-  const json = Policy.toJSON(policy);
+  const json = withFalseBooleans(Policy.toJSON(policy), policy);
   context.print(context.isJson ? JSON.stringify(json, null, 2) : formatKeyValues(json));
 }
 
@@ -94,23 +99,42 @@ async function runStore(context: CommandContext, command: string): Promise<void>
   const { clients, values } = context;
   const file = values['file'];
   if (typeof file !== 'string') throw new UsageError(`"${command}" needs -f FILE`, command);
+  const expectedOption = parseCount(values['expected-version'], '--expected-version', command);
   const policy = await readPolicyFile(file);
-  const expectedVersion =
-    values['force'] === true
-      ? 0
-      : (parseCount(values['expected-version'], '--expected-version', command) ?? policy.version);
+  let expectedVersion = 0;
+  if (values['force'] !== true) {
+    expectedVersion = expectedOption ?? policy.version;
+    // Without a version the server would store the file over any newer change unchecked.
+    if (expectedVersion === 0) throw await missingVersionError(context, file);
+  }
   const request = { policy, expectedVersion, actor: actorOf(values) };
   const stored = await clients.call(clients.config, clients.config.set, request);
-  if (context.isJson) return context.print(JSON.stringify(Policy.toJSON(stored), null, 2));
-  context.print(`policy stored as version ${stored.version}`);
+  printPolicy(context, stored, `policy stored as version ${stored.version}`);
+}
+
+async function missingVersionError(context: CommandContext, file: string): Promise<Error> {
+  const { clients } = context;
+  const current = await clients.call(clients.config, clients.config.get, {});
+  return new Error(
+    `${file} has no "version" field, so it could overwrite a newer change: add ` +
+      `"version: ${current.version}" (the current version, as "policy get" shows) to the file, ` +
+      'or pass --force to store it regardless',
+  );
+}
+
+function printPolicy(context: CommandContext, policy: Policy, message: string): void {
+  if (!context.isJson) return context.print(message);
+  context.print(JSON.stringify(withFalseBooleans(Policy.toJSON(policy), policy), null, 2));
 }
 
 async function runPolicyHistory(context: CommandContext): Promise<void> {
   const { clients, values } = context;
-  const limit = parseCount(values['limit'], '--limit', 'policy history') ?? 0;
+  const limit = parseCount(values['limit'], '--limit', 'policy history', 0) ?? 0;
   const history = await clients.call(clients.config, clients.config.history, { limit });
   if (context.isJson) {
-    const entries = history.entries.map((entry) => PolicyHistoryEntry.toJSON(entry));
+    const entries = history.entries.map((entry) =>
+      withFalseBooleans(PolicyHistoryEntry.toJSON(entry), entry),
+    );
     return context.print(JSON.stringify({ entries }, null, 2));
   }
   const rows = history.entries.map((entry) => [
@@ -129,6 +153,5 @@ async function runPolicyRollback(context: CommandContext): Promise<void> {
     parseCount(values['expected-version'], '--expected-version', 'policy rollback') ?? 0;
   const request = { toVersion, expectedVersion, actor: actorOf(values) };
   const stored = await clients.call(clients.config, clients.config.rollback, request);
-  if (context.isJson) return context.print(JSON.stringify(Policy.toJSON(stored), null, 2));
-  context.print(`policy version ${toVersion} restored as version ${stored.version}`);
+  printPolicy(context, stored, `policy version ${toVersion} restored as version ${stored.version}`);
 }

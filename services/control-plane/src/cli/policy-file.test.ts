@@ -129,15 +129,14 @@ overrides:
   assert.deepEqual(problems, [
     'line 1: relayDomains: expected a list',
     'line 2: maxMessageBytes: expected a number, got "lots"',
-    'line 5: antispam.onSpam: "SPAM_ACTION_SHRED" is not one of SPAM_ACTION_UNSPECIFIED, ' +
+    'line 5: antispam.onSpam: "SPAM_ACTION_SHRED" is not one of ' +
       'SPAM_ACTION_SKIP, SPAM_ACTION_ADD_HEADERS, SPAM_ACTION_TAG_SUBJECT, SPAM_ACTION_REJECT, ' +
       'SPAM_ACTION_DELETE, SPAM_ACTION_HOLD',
     'line 6: antispam.subjectTag: expected text, got a list or mapping',
     'line 10: overrides[0].antispam.spamTreshold: unknown field; expected one of spamThreshold, ' +
       'probableSpamThreshold, onSpam, onProbableSpam, onBlacklisted, onMassMailing, subjectTag, ' +
       'senderAllowlist, senderBlocklist, networkAllowlist, networkBlocklist',
-    'line 11: overrides[0].direction: 2.5 is not one of DIRECTION_UNSPECIFIED, ' +
-      'DIRECTION_INBOUND, DIRECTION_OUTBOUND',
+    'line 11: overrides[0].direction: 2.5 is not one of DIRECTION_INBOUND, DIRECTION_OUTBOUND',
   ]);
 });
 

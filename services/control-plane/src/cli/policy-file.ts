@@ -251,7 +251,9 @@ function checkValue(node: Node, type: FieldType, path: string, lineOf: LineOf): 
       const value = isScalar(node) ? node.value : undefined;
       if (typeof value === 'string' && type.names.includes(value)) return [];
       const shown = isScalar(node) ? JSON.stringify(node.value) : 'a list or mapping';
-      return [`${at}: ${shown} is not one of ${type.names.join(', ')}`];
+      // An *_UNSPECIFIED name is accepted but not offered: it means "not set", never a choice.
+      const offered = type.names.filter((name) => !name.endsWith('_UNSPECIFIED'));
+      return [`${at}: ${shown} is not one of ${offered.join(', ')}`];
     }
     default:
       return checkScalar(node, type.kind, at);

@@ -4,7 +4,8 @@ import {
   type SelfTestResult,
 } from '@mailshield/proto/integrity';
 import type { Command, CommandContext } from './command-context.js';
-import { formatTable, formatTime, truncate } from './format.js';
+import { escapeUnsafe } from '../text.js';
+import { formatTable, formatTime, truncate, withFalseBooleans } from './format.js';
 
 export const statusCommands: Command[] = [
   {
@@ -21,10 +22,14 @@ export const statusCommands: Command[] = [
 async function runStatus(context: CommandContext): Promise<void> {
   const { clients } = context;
   const status = await clients.call(clients.integrity, clients.integrity.status, {});
-  if (context.isJson) return context.print(JSON.stringify(StatusResponse.toJSON(status), null, 2));
+  if (context.isJson) {
+    const json = withFalseBooleans(StatusResponse.toJSON(status), status);
+    return context.print(JSON.stringify(json, null, 2));
+  }
   context.print(`policy version: ${status.policyVersion}\n`);
-  context.print(`${formatLeader(status)}\n`);
-  if (status.lastSelfTest !== undefined) context.print(`${formatSelfTest(status.lastSelfTest)}\n`);
+  context.print(`${escapeUnsafe(formatLeader(status))}\n`);
+  if (status.lastSelfTest !== undefined)
+    context.print(`${escapeUnsafe(formatSelfTest(status.lastSelfTest))}\n`);
   const rows = status.components.map((component) => [
     component.name,
     component.health,
@@ -88,5 +93,9 @@ function formatDependencies(component: ComponentStatus): string {
 
 function formatRestarts(component: ComponentStatus): string {
   if (component.restartsInWindow === 0) return '0';
-  return `${component.restartsInWindow} (last ${formatTime(component.lastRestartAt)})`;
+  const last = formatTime(component.lastRestartAt);
+  // Outside Kubernetes the monitor only reports the restarts it would make.
+  if (component.restartsAreDryRun)
+    return `${component.restartsInWindow} reported, not in Kubernetes (last ${last})`;
+  return `${component.restartsInWindow} (last ${last})`;
 }

@@ -55,8 +55,8 @@ export function backupService(deps: BackupServiceDeps): UntypedServiceImplementa
     action: string,
     detail: (backup: StoredBackup) => string,
   ): Promise<StoredBackup> => {
-    const backup = await store.get(request.id);
     const actor = actorOrUnknown(request.actor);
+    const backup = await store.get(request.id);
     await deps.audit.record({ actor, action, target: request.id, detail: detail(backup) });
     logger.info({ event: action, mail_id: request.id, actor }, 'backed-up message read');
     return backup;
@@ -158,10 +158,9 @@ export function backupService(deps: BackupServiceDeps): UntypedServiceImplementa
       logger,
       metrics,
       async (request: ReleaseBackupRequest): Promise<ReleaseBackupResponse> => {
+        const actor = actorOrUnknown(request.actor);
         // Teaching comes first, so a failure leaves the message held and the call can be retried.
-        if (request.notSpam) {
-          await deps.teachHam(await store.get(request.id), actorOrUnknown(request.actor));
-        }
+        if (request.notSpam) await deps.teachHam(await store.get(request.id), actor);
         const releasedAt = await releaseBackup(store, deps.bus, request, deps.instance);
         metrics.backupReleased.inc();
         const to =
@@ -169,7 +168,7 @@ export function backupService(deps: BackupServiceDeps): UntypedServiceImplementa
             ? 'the original recipients'
             : request.recipients.join(', ');
         await deps.audit.record({
-          actor: actorOrUnknown(request.actor),
+          actor,
           action: 'backup.release',
           target: request.id,
           detail: `released to ${to}${request.notSpam ? ', taught as ham' : ''}`,
@@ -178,7 +177,7 @@ export function backupService(deps: BackupServiceDeps): UntypedServiceImplementa
           {
             event: 'backup.released',
             mail_id: request.id,
-            actor: request.actor,
+            actor,
             to: request.recipients.length === 0 ? 'original recipients' : 'other recipients',
             other_recipients: request.recipients.length,
             learned_as_ham: request.notSpam,

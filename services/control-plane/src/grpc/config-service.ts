@@ -10,7 +10,7 @@ import type {
   WatchPolicyRequest,
 } from '@mailshield/proto/config';
 import type { Policy } from '@mailshield/proto/policy';
-import type { AuditLog } from '../audit/audit-log.js';
+import { actorOrUnknown, type AuditLog } from '../audit/audit-log.js';
 import { ErrorCodes } from '../errors.js';
 import type { ControlPlaneMetrics } from '../metrics.js';
 import { rollbackPolicy, type PolicyStore } from '../policy/policy-store.js';
@@ -50,7 +50,7 @@ export function configService(
           'policy: missing',
         ]);
       }
-      const actor = actorOf(request.actor);
+      const actor = actorOrUnknown(request.actor);
       const stored = await store.set(request.policy, request.expectedVersion, actor);
       await announce(stored, actor, 'policy.set', `stored as version ${stored.version}`);
       return stored;
@@ -93,7 +93,7 @@ export function configService(
             ['toVersion: must be 1 or more'],
           );
         }
-        const actor = actorOf(request.actor);
+        const actor = actorOrUnknown(request.actor);
         const stored = await rollbackPolicy(
           store,
           request.toVersion,
@@ -126,8 +126,4 @@ export function configService(
       },
     ),
   };
-}
-
-function actorOf(actor: string): string {
-  return actor === '' ? 'unknown' : actor;
 }

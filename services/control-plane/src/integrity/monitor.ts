@@ -178,6 +178,7 @@ export class IntegrityMonitor {
         restartsInWindow: restart.restartsInWindow,
         lastRestartAt: restart.lastRestartAt,
         lastAction: restart.lastAction,
+        restartsAreDryRun: restart.restartsAreDryRun,
       };
     });
   }

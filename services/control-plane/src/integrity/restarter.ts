@@ -25,6 +25,8 @@ export interface RestartState {
   restartsInWindow: number;
   lastRestartAt: Date | undefined;
   lastAction: string;
+  /** True outside Kubernetes: the restarts were only reported, none was made. */
+  restartsAreDryRun: boolean;
 }
 
 export interface RestarterOptions {
@@ -62,14 +64,16 @@ export class Restarter {
 
   state(component: string): RestartState {
     const entry = this.entries.get(component);
+    const restartsAreDryRun = this.options.kube === undefined;
     if (entry === undefined)
-      return { restartsInWindow: 0, lastRestartAt: undefined, lastAction: '' };
+      return { restartsInWindow: 0, lastRestartAt: undefined, lastAction: '', restartsAreDryRun };
     this.prune(entry, Date.now());
     const last = entry.restarts.at(-1);
     return {
       restartsInWindow: entry.restarts.length,
       lastRestartAt: last === undefined ? undefined : new Date(last),
       lastAction: entry.lastAction,
+      restartsAreDryRun,
     };
   }
 

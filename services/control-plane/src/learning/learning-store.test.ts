@@ -147,4 +147,22 @@ describe('checkLearnRequest', () => {
     assert.equal(checked.label, 'ham');
     assert.equal(checked.actor, 'unknown');
   });
+
+  test('rejects a forged actor', () => {
+    const request = {
+      messageId: 'm',
+      label: Label.LABEL_SPAM,
+      tokens: ['a'],
+      actor: 'evil\n2026-01-01T00:00:00Z  root  backup.delete',
+    };
+    assert.throws(
+      () => checkLearnRequest(request),
+      (err: unknown) => {
+        assert.ok(err instanceof InvalidArgumentError);
+        assert.equal(err.code, ErrorCodes.learnInvalid);
+        assert.match(err.fieldErrors[0]!, /^actor: contains control or format characters/);
+        return true;
+      },
+    );
+  });
 });

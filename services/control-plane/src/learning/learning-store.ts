@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '@mailshield/common';
 import { Label, type LearnRequest } from '@mailshield/proto/learning';
+import { actorProblem } from '../audit/audit-log.js';
 import { ErrorCodes } from '../errors.js';
 
 export type LearnedClass = 'spam' | 'ham';
@@ -71,6 +72,8 @@ export function checkLearnRequest(request: LearnRequest): LearnInput {
     problems.push(`tokens: ${tokens.length} distinct tokens, at most ${MAX_TOKENS_PER_MESSAGE}`);
   const bad = tokens.findIndex((token) => token === '' || token.length > MAX_TOKEN_LENGTH);
   if (bad >= 0) problems.push(`tokens[${bad}]: must have 1 to ${MAX_TOKEN_LENGTH} characters`);
+  const actorError = actorProblem(request.actor);
+  if (actorError !== undefined) problems.push(actorError);
   if (problems.length > 0) {
     throw new InvalidArgumentError(
       ErrorCodes.learnInvalid,

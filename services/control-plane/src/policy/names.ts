@@ -1,10 +1,11 @@
 import { isIPv4, isIPv6 } from 'node:net';
 
-const labelPattern = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const labelPattern = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
 
 /**
  * Checks a DNS domain name in ASCII form (RFC 1035 section 2.3.4 limits, letters, digits and
- * hyphens; internationalized names must be given as punycode `xn--` labels).
+ * hyphens; internationalized names must be given as punycode `xn--` labels). Letters may be
+ * of either case, because DNS names compare without regard to case (RFC 4343).
  */
 export function isDomainName(name: string): boolean {
   if (name.length === 0 || name.length > 253) return false;

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { join } from 'node:path';
-import { defaultPolicy, InvalidArgumentError, NotFoundError } from '@mailshield/common';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import {
+  defaultPolicy,
+  InvalidArgumentError,
+  MailshieldError,
+  NotFoundError,
+} from '@mailshield/common';
 import { Direction, SpamAction, type PolicyOverride } from '@mailshield/proto/policy';
 import { ErrorCodes, PolicyVersionConflictError } from '../errors.js';
 import { databaseUrlForTest, makeTempDir, twoDatabaseSessions } from '../testing/support.js';
@@ -122,6 +128,12 @@ function policyStoreContract(name: string, factory: Factory, skip: boolean): voi
         return true;
       });
       await assert.rejects(rollbackPolicy(store, 1, 1, 'bob'), PolicyVersionConflictError);
+      await assert.rejects(rollbackPolicy(store, 2, 0, 'bob'), (err: unknown) => {
+        assert.ok(err instanceof MailshieldError);
+        assert.equal(err.code, ErrorCodes.policyRollbackCurrent);
+        assert.equal(err.grpcStatus, GrpcStatus.FAILED_PRECONDITION);
+        return true;
+      });
       assert.equal((await store.get()).version, 2);
     });
 

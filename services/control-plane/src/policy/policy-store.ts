@@ -1,5 +1,9 @@
 import type { Policy } from '@mailshield/proto/policy';
-import { policyVersionNotFound, PolicyVersionConflictError } from '../errors.js';
+import {
+  policyRollbackCurrent,
+  policyVersionNotFound,
+  PolicyVersionConflictError,
+} from '../errors.js';
 import { validatePolicy } from './validate.js';
 
 /** One stored version of the policy, for the audit trail. */
@@ -47,8 +51,9 @@ export function prepareNextVersion(
 
 /**
  * Stores the content of version `toVersion` as the next version, so history stays append-only.
- * Throws NotFoundError (CP_POLICY_VERSION_NOT_FOUND) for an unknown version, and otherwise
- * fails like `set`: the old content is validated under the current rules.
+ * Throws NotFoundError (CP_POLICY_VERSION_NOT_FOUND) for an unknown version, FAILED_PRECONDITION
+ * (CP_POLICY_ROLLBACK_CURRENT) for the current version, and otherwise fails like `set`: the old
+ * content is validated under the current rules.
  */
 export async function rollbackPolicy(
   store: PolicyStore,
@@ -56,6 +61,8 @@ export async function rollbackPolicy(
   expectedVersion: number,
   actor: string,
 ): Promise<Policy> {
+  const current = await store.get();
+  if (current.version === toVersion) throw policyRollbackCurrent(toVersion);
   const target = await store.version(toVersion);
   if (target === undefined) throw policyVersionNotFound(toVersion);
   return store.set(target.policy, expectedVersion, actor);

@@ -33,30 +33,35 @@ export type ResolvedCheck = (policy: Policy, errors: string[]) => void;
  * such as a probable-spam threshold above the spam threshold that applies there.
  */
 export function checkOverrides(policy: Policy, errors: string[], check: ResolvedCheck): void {
+  // Errors are gathered per override, so they come out in index order across both passes.
+  const byOverride: string[][] = policy.overrides.map(() => []);
   const scopes = new Map<string, number>();
   policy.overrides.forEach((override, index) => {
     const field = `overrides[${index}]`;
-    checkScope(field, override, errors);
+    const overrideErrors = byOverride[index]!;
+    checkScope(field, override, overrideErrors);
     const key = `${override.recipientDomain} ${override.direction}`;
     const other = scopes.get(key);
     if (other !== undefined) {
-      errors.push(
+      overrideErrors.push(
         `${field}: overrides[${other}] has the same recipientDomain and direction; merge the two`,
       );
     } else {
       scopes.set(key, index);
     }
-    checkDirections(field, override, errors);
-    if (override.antispam !== undefined) checkLists(`${field}.antispam`, override.antispam, errors);
+    checkDirections(field, override, overrideErrors);
+    if (override.antispam !== undefined)
+      checkLists(`${field}.antispam`, override.antispam, overrideErrors);
   });
   const listless = withoutLists(policy);
   const scoped = { ...listless, overrides: listless.overrides.filter(isValidScope) };
   listless.overrides.forEach((override, index) => {
     if (!isValidScope(override)) return;
     for (const added of resolvedErrors(scoped, override, check)) {
-      errors.push(`overrides[${index}].${added}`);
+      byOverride[index]!.push(`overrides[${index}].${added}`);
     }
   });
+  errors.push(...byOverride.flat());
 }
 
 function isValidScope(override: PolicyOverride): boolean {

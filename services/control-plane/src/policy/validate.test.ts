@@ -253,4 +253,10 @@ test('validatePolicy names bad overrides', () => {
   for (const line of expected)
     assert.ok(errors.includes(line), `missing field error: ${line}\ngot: ${errors.join('\n')}`);
   assert.equal(errors.length, expected.length, errors.join('\n'));
+  const indexes = errors.map((error) => Number(/^overrides\[(\d+)\]/.exec(error)?.[1]));
+  assert.deepEqual(
+    indexes,
+    [...indexes].sort((a, b) => a - b),
+    'field errors in index order',
+  );
 });

@@ -64,6 +64,11 @@ export interface ComponentStatus {
     | undefined;
   /** The last repair the monitor made or would make, in words. */
   lastAction: string;
+  /**
+   * True when the monitor runs outside Kubernetes, so restarts_in_window counts restarts it
+   * only reported (a dry run), not restarts it made.
+   */
+  restartsAreDryRun: boolean;
 }
 
 export interface StatusResponse {
@@ -272,6 +277,7 @@ function createBaseComponentStatus(): ComponentStatus {
     restartsInWindow: 0,
     lastRestartAt: undefined,
     lastAction: "",
+    restartsAreDryRun: false,
   };
 }
 
@@ -312,6 +318,9 @@ export const ComponentStatus: MessageFns<ComponentStatus> = {
     }
     if (message.lastAction !== "") {
       writer.uint32(98).string(message.lastAction);
+    }
+    if (message.restartsAreDryRun !== false) {
+      writer.uint32(104).bool(message.restartsAreDryRun);
     }
     return writer;
   },
@@ -425,6 +434,14 @@ export const ComponentStatus: MessageFns<ComponentStatus> = {
             message.lastAction = reader.string();
             continue;
           }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.restartsAreDryRun = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -477,6 +494,11 @@ export const ComponentStatus: MessageFns<ComponentStatus> = {
         : isSet(object.last_action)
         ? globalThis.String(object.last_action)
         : "",
+      restartsAreDryRun: isSet(object.restartsAreDryRun)
+        ? globalThis.Boolean(object.restartsAreDryRun)
+        : isSet(object.restarts_are_dry_run)
+        ? globalThis.Boolean(object.restarts_are_dry_run)
+        : false,
     };
   },
 
@@ -518,6 +540,9 @@ export const ComponentStatus: MessageFns<ComponentStatus> = {
     if (message.lastAction !== "") {
       obj.lastAction = message.lastAction;
     }
+    if (message.restartsAreDryRun !== false) {
+      obj.restartsAreDryRun = message.restartsAreDryRun;
+    }
     return obj;
   },
 
@@ -538,6 +563,7 @@ export const ComponentStatus: MessageFns<ComponentStatus> = {
     message.restartsInWindow = object.restartsInWindow ?? 0;
     message.lastRestartAt = object.lastRestartAt ?? undefined;
     message.lastAction = object.lastAction ?? "";
+    message.restartsAreDryRun = object.restartsAreDryRun ?? false;
     return message;
   },
 };

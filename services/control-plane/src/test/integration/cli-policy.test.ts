@@ -21,6 +21,13 @@ overrides:
       onSpam: SPAM_ACTION_HOLD
 `;
 
+/** The required settings, without a version. */
+const minimalYaml = `queueMode: QUEUE_MODE_AFTER_QUEUE
+relayDomains: [example.com]
+maxMessageBytes: 26214400
+beforeQueueTimeoutSeconds: 30
+`;
+
 test('mailshieldctl policy versions and YAML', async (t) => {
   const stateDir = await makeTempDir(t);
   const service = await startControlPlane(testOptions(stateDir), {
@@ -89,7 +96,7 @@ test('mailshieldctl policy versions and YAML', async (t) => {
       file,
       'relayDomains: [example.com]\noverrides:\n  - recipientDomain: bad..example\n  - {}\n',
     );
-    const result = await cli('apply', '-f', file);
+    const result = await cli('apply', '-f', file, '--force');
     assert.equal(result.code, 1);
     assert.match(result.stderr, /^error: policy is invalid \(INVALID_ARGUMENT\)$/m);
     assert.match(
@@ -132,7 +139,76 @@ test('mailshieldctl policy versions and YAML', async (t) => {
     assert.match(result.stderr, /^error: policy version 99 not found.*\(NOT_FOUND\)$/m);
     const usage = await cli('policy', 'rollback', 'latest');
     assert.equal(usage.code, 2);
-    assert.match(usage.stderr, /VERSION must be a whole number, not "latest"/);
+    assert.match(usage.stderr, /VERSION must be a whole number of 1 or more, not "latest"/);
+    for (const version of ['0', '-1']) {
+      const range = await cli('policy', 'rollback', version);
+      assert.equal(range.code, 2);
+      assert.match(
+        range.stderr,
+        new RegExp(`^error: VERSION must be a whole number of 1 or more, not "${version}"$`, 'm'),
+      );
+    }
+  });
+
+  await t.test('policy rollback of current version fails', async () => {
+    const result = await cli('policy', 'rollback', '6');
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stderr,
+      /^error: policy version 6 is already the current version; .*\(FAILED_PRECONDITION\)$/m,
+    );
+  });
+
+  await t.test('policy rollback rejects a forged actor', async () => {
+    const result = await cli('policy', 'rollback', '1', '--actor', 'ops\u001b[2J');
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^ {2}actor: contains control or format characters/m);
+    const file = join(stateDir, 'forged.yaml');
+    await writeFile(file, `version: 6\n${minimalYaml}`);
+    const set = await cli('policy', 'set', '-f', file, '--actor', 'ops\nroot');
+    assert.equal(set.code, 1);
+    assert.match(set.stderr, /^error: actor is invalid \(INVALID_ARGUMENT\)$/m);
+  });
+
+  await t.test('apply requires a version', async () => {
+    const file = join(stateDir, 'no-version.yaml');
+    await writeFile(file, minimalYaml);
+    const result = await cli('apply', '-f', file);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /no-version\.yaml has no "version" field/);
+    assert.match(result.stderr, /add "version: 6" \(the current version/);
+    assert.match(result.stderr, /or pass --force/);
+    const set = await cli('policy', 'set', '-f', file);
+    assert.equal(set.code, 1);
+    assert.match(set.stderr, /has no "version" field/);
+    const zero = await cli('apply', '-f', file, '--expected-version', '0');
+    assert.equal(zero.code, 2);
+    assert.match(zero.stderr, /--expected-version must be a whole number of 1 or more, not "0"/);
+    const forced = await cli('apply', '-f', file, '--force');
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.match(forced.stdout, /version 7/);
+  });
+
+  await t.test('apply accepts upper-case senders', async () => {
+    const file = join(stateDir, 'senders.json');
+    const current = JSON.parse((await cli('policy', 'get', '-o', 'json')).stdout) as {
+      antispam: object;
+    };
+    const changed = {
+      ...current,
+      relayDomains: ['Example.COM'],
+      antispam: { ...current.antispam, senderBlocklist: ['Spammer@Spam.Test', '@Bad.Test'] },
+    };
+    await writeFile(file, JSON.stringify(changed));
+    const result = await cli('apply', '-f', file);
+    assert.equal(result.code, 0, result.stderr);
+    const json = await cli('policy', 'get', '-o', 'json');
+    const policy = JSON.parse(json.stdout) as {
+      relayDomains: string[];
+      antispam: { senderBlocklist: string[] };
+    };
+    assert.deepEqual(policy.relayDomains, ['example.com']);
+    assert.deepEqual(policy.antispam.senderBlocklist, ['Spammer@Spam.Test', '@Bad.Test']);
   });
 
   await t.test('-o yaml is refused elsewhere', async () => {
@@ -145,7 +221,10 @@ test('mailshieldctl policy versions and YAML', async (t) => {
 test('mailshieldctl help for policy commands', async () => {
   const cases: [string[], RegExp][] = [
     [['apply'], /Usage: mailshieldctl apply \[options\][\s\S]*YAML or proto JSON/],
-    [['policy', 'history'], /Usage: mailshieldctl policy history[\s\S]*--limit N/],
+    [
+      ['policy', 'history'],
+      /Usage: mailshieldctl policy history[\s\S]*--limit N .*0 also means 20/,
+    ],
     [
       ['policy', 'rollback'],
       /Usage: mailshieldctl policy rollback VERSION[\s\S]*--expected-version/,

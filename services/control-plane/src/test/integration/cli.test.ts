@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { readFile, writeFile } from 'node:fs/promises';
+import { lstat, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import {
   clientChannelOptions,
@@ -60,7 +61,10 @@ test('mailshieldctl against a real control plane', async (t) => {
       /^COMPONENT +HEALTH +SINCE +POLICY +DEPENDENCIES +RESTARTS +ADDRESS +LAST ACTION +DETAIL$/,
     );
     const row = lines.at(-1)!;
-    assert.match(row, /^antivirus +NOT_SERVING +\S+ +- +clamd:NOT_SERVING,kafka +1 \(last \S+\) /);
+    assert.match(
+      row,
+      /^antivirus +NOT_SERVING +\S+ +- +clamd:NOT_SERVING,kafka +1 reported, not in Kubernetes \(last \S+\) /,
+    );
     assert.match(row, /would delete the pod of antivirus at 127\.0\.0\.1:\d+/);
   });
 
@@ -75,10 +79,14 @@ test('mailshieldctl against a real control plane', async (t) => {
         health: string;
         dependencies: { name: string; health: string }[];
         restartsInWindow: number;
+        restartsAreDryRun: boolean;
+        policyLagging: boolean;
         lastAction: string;
       }[];
     };
     assert.equal(status.leader, true);
+    assert.equal(status.components[0]!.restartsAreDryRun, true);
+    assert.equal(status.components[0]!.policyLagging, false);
     assert.equal(status.leaderIdentity, 'control-plane-test');
     const component = status.components[0]!;
     assert.equal(component.name, 'antivirus');
@@ -124,7 +132,7 @@ test('mailshieldctl against a real control plane', async (t) => {
         maxMessageBytes: 0,
       }),
     );
-    const result = await cli('policy', 'set', '-f', file);
+    const result = await cli('policy', 'set', '-f', file, '--force');
     assert.equal(result.code, 1);
     assert.match(result.stderr, /^error: policy is invalid \(INVALID_ARGUMENT\)$/m);
     assert.match(
@@ -174,9 +182,9 @@ test('mailshieldctl against a real control plane', async (t) => {
     );
     const raw = await cli('backup', 'show', 'cli-1', '--raw');
     assert.equal(raw.stdout, makeRecord('cli-1', 'Held message').raw.toString());
-    const release = await cli('backup', 'release', 'cli-1', '--to', 'dave@example.com');
+    const release = await cli('backup', 'release', 'cli-1', '--to', 'Dave@Example.COM');
     assert.equal(release.code, 0, release.stderr);
-    assert.match(release.stdout, /released cli-1 to dave@example\.com/);
+    assert.match(release.stdout, /released cli-1 to Dave@Example\.COM/);
     assert.equal(bus.publishes.length, 1);
     assert.equal(bus.publishes[0]!.topic, Topics.verdicts);
   });
@@ -253,6 +261,113 @@ test('mailshieldctl against a real control plane', async (t) => {
     assert.equal(piped.stdout, original.toString());
   });
 
+  await t.test('download checks the target first', async () => {
+    const downloads = async () => {
+      const json = await cli('audit', 'list', '--target', 'cli-2', '-o', 'json');
+      const entries = (JSON.parse(json.stdout) as { entries: { action: string }[] }).entries;
+      return entries.filter((entry) => entry.action === 'backup.download').length;
+    };
+    const before = await downloads();
+    const existing = join(stateDir, 'existing.eml');
+    await writeFile(existing, 'old');
+    const exists = await cli('backup', 'download', 'cli-2', '-O', existing);
+    assert.equal(exists.code, 1);
+    assert.match(exists.stderr, /existing\.eml already exists: pass --force/);
+    const folder = await cli('backup', 'download', 'cli-2', '-O', stateDir, '--force');
+    assert.equal(folder.code, 1);
+    assert.match(folder.stderr, /is a directory; give a file name with -O/);
+    const missing = await cli('backup', 'download', 'cli-2', '-O', join(stateDir, 'no', 'x.eml'));
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /folder .*no does not exist/);
+    const link = join(stateDir, 'dangling.eml');
+    await symlink(join(stateDir, 'nowhere.eml'), link);
+    const linked = await cli('backup', 'download', 'cli-2', '-O', link, '--force');
+    assert.equal(linked.code, 1);
+    assert.match(linked.stderr, /dangling\.eml is a symbolic link/);
+    await assert.rejects(lstat(join(stateDir, 'nowhere.eml')));
+    assert.equal(await downloads(), before);
+    assert.equal(await readFile(existing, 'utf8'), 'old');
+  });
+
+  await t.test('download writes mode 0600 and no temp file', async () => {
+    const file = join(stateDir, 'private.eml');
+    const result = await cli('backup', 'download', 'cli-2', '-O', file);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal((await stat(file)).mode & 0o777, 0o600);
+    assert.deepEqual(
+      (await readdir(stateDir)).filter((name) => name.endsWith('.tmp')),
+      [],
+    );
+  });
+
+  await t.test('forged actor is rejected', async () => {
+    const forged = 'evil\n2026-01-01T00:00:00Z  root@vm  backup.delete  cli-2';
+    const show = await cli('backup', 'show', 'cli-2', '--actor', forged);
+    assert.equal(show.code, 1);
+    assert.match(show.stderr, /^error: actor is invalid \(INVALID_ARGUMENT\)$/m);
+    assert.match(show.stderr, /^ {2}actor: contains control or format characters/m);
+    const escape = await cli('backup', 'delete', 'cli-2', '--actor', 'e\u001b[2Jx');
+    assert.equal(escape.code, 1);
+    assert.match(escape.stderr, /\(INVALID_ARGUMENT\)/);
+    const bidi = await cli('backup', 'release', 'cli-2', '--actor', 'admin\u202Etoor');
+    assert.equal(bidi.code, 1);
+    assert.match(bidi.stderr, /\(INVALID_ARGUMENT\)/);
+    const long = await cli('backup', 'download', 'cli-2', '-O', '-', '--actor', 'a'.repeat(201));
+    assert.equal(long.code, 1);
+    assert.match(long.stderr, /actor: 201 characters, at most 200/);
+    const audit = await cli('audit', 'list', '--target', 'cli-2');
+    assert.doesNotMatch(audit.stdout, /evil|toor|2026-01-01/);
+  });
+
+  await t.test('tables escape control characters', async () => {
+    const client = new BackupClient(address, insecureCredentials, clientChannelOptions);
+    t.after(() => client.close());
+    const record = makeRecord('cli-3', 'Escapes');
+    record.envelope = { ...record.envelope!, mailFrom: 'x\u001b[2J@evil.example' };
+    await new Promise<void>((resolve, reject) =>
+      client.store({ record, outcome: makeOutcome('spam', 'hold') }, (err) =>
+        err === null ? resolve() : reject(err),
+      ),
+    );
+    const table = await cli('backup', 'list', '--subject', 'Escapes');
+    assert.equal(table.code, 0, table.stderr);
+    assert.doesNotMatch(table.stdout, /\u001b/);
+    assert.match(table.stdout, /x\\x1B\[2J@evil\.example/);
+    const show = await cli('backup', 'show', 'cli-3');
+    assert.doesNotMatch(show.stdout, /\u001b/);
+  });
+
+  await t.test('bad backup options are usage errors', async () => {
+    const empty = await cli('backup', 'release', 'cli-1', '--to', '');
+    assert.equal(empty.code, 2);
+    assert.match(empty.stderr, /^error: --to has an empty address; /m);
+    const gap = await cli('backup', 'release', 'cli-1', '--to', 'a@x.example,,b@x.example');
+    assert.equal(gap.code, 2);
+    assert.match(
+      gap.stderr,
+      /--to has an empty address \(entry 2 of "a@x\.example,,b@x\.example"\)/,
+    );
+    const order = await cli('backup', 'list', '--since', '1h', '--until', '2h');
+    assert.equal(order.code, 2);
+    assert.match(order.stderr, /^error: --since \(\S+\) must be before --until/m);
+    const negative = await cli('backup', 'list', '--limit', '-3');
+    assert.equal(negative.code, 2);
+    assert.match(negative.stderr, /--limit must be a whole number of 1 or more, not "-3"/);
+    const timeout = await cli('status', '--timeout', '-1');
+    assert.equal(timeout.code, 2);
+    assert.match(timeout.stderr, /--timeout must be a positive number of seconds/);
+    const token = await cli('backup', 'list', '--page-token', 'bogus');
+    assert.equal(token.code, 1);
+    assert.match(token.stderr, /^error: --page-token is invalid: pass the token/m);
+  });
+
+  await t.test('long unknown id is shortened', async () => {
+    const result = await cli('backup', 'show', 'x'.repeat(5000));
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^error: backup "x{100}"… \(5000 characters\) not found/);
+    assert.ok(result.stderr.length < 300, result.stderr);
+  });
+
   await t.test('backup delete removes it', async () => {
     const result = await cli('backup', 'delete', 'cli-2', '--actor', 'remover');
     assert.equal(result.code, 0, result.stderr);
@@ -308,11 +423,39 @@ test('mailshieldctl against a real control plane', async (t) => {
     assert.match(list.stdout, /ignoring case/);
     const audit = await cli('audit', 'list', '--help');
     assert.match(audit.stdout, /Usage: mailshieldctl audit list \[options\]/);
+    const overview = await cli('--help');
+    assert.match(overview.stdout, /^Exit codes: 0 success, 1 the call or its input failed, 2 /m);
+    const group = await cli('audit');
+    assert.equal(group.code, 2);
+    assert.match(group.stderr, /^error: missing a command after "audit"$/m);
   });
 });
 
 test('mailshieldctl reports an unreachable control plane', async () => {
-  const result = await runCli(['status', '--address', '127.0.0.1:1', '--timeout', '2']);
+  const result = await runCli(['status', '--address', '127.0.0.1:1', '--timeout', '5']);
   assert.equal(result.code, 1);
-  assert.match(result.stderr, /^error: .*\((UNAVAILABLE|DEADLINE_EXCEEDED)\)$/m);
+  assert.equal(
+    result.stderr,
+    'error: cannot reach the control plane at 127.0.0.1:1 (connect ECONNREFUSED 127.0.0.1:1); ' +
+      'start it (make run) or point --address / MAILSHIELD_CONTROL_PLANE_ADDRESS at it\n',
+  );
+});
+
+test('mailshieldctl reports a silent control plane', async (t) => {
+  // A TCP listener that never speaks HTTP/2, so the call can only run out of time.
+  const sockets: Socket[] = [];
+  const silent = createServer((socket) => sockets.push(socket));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    for (const socket of sockets) socket.destroy();
+    silent.close();
+  });
+  const address = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
+  const result = await runCli(['status', '--address', address, '--timeout', '1']);
+  assert.equal(result.code, 1);
+  assert.equal(
+    result.stderr,
+    `error: no answer from the control plane at ${address} within 1 s; ` +
+      'raise --timeout, or check that the address is right\n',
+  );
 });
