@@ -165,6 +165,16 @@ readinessProbe:
 {{- if gt (mul 2 (int64 .Values.controlPlane.integrity.leaseRenewSeconds)) (int64 .Values.controlPlane.integrity.leaseDurationSeconds) }}
 {{- fail "controlPlane.integrity.leaseRenewSeconds must be at most half of leaseDurationSeconds, so one late renewal does not cost the leader its Lease" }}
 {{- end }}
+{{- range .Values.policy.trustedNetworks }}
+{{- $prefix := . | splitList "/" | last | atoi }}
+{{- $minimum := ternary 16 8 (contains ":" .) }}
+{{- if not (contains "/" .) }}
+{{- fail (printf "policy.trustedNetworks: %q must be in CIDR notation, such as 192.0.2.0/24 or 2001:db8::/48" .) }}
+{{- end }}
+{{- if lt $prefix $minimum }}
+{{- fail (printf "policy.trustedNetworks: %q must be a CIDR block no wider than /%d, because a wider one holds much of the internet and would make the gateway an open relay" . $minimum) }}
+{{- end }}
+{{- end }}
 {{- if gt (int64 .Values.antivirus.scanStore.maxBytes) (include "mailshield.bytes" .Values.antivirus.scanStore.sizeLimit | int64) }}
 {{- fail "antivirus.scanStore.maxBytes is larger than antivirus.scanStore.sizeLimit: lower maxBytes or raise sizeLimit" }}
 {{- end }}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isDomainName, isMailAddress, isSenderPattern } from './names.js';
+import { isDomainName, isMailAddress, isSenderPattern, trustedNetworkProblem } from './names.js';
 
 test('isMailAddress accepts any case', () => {
   assert.equal(isMailAddress('a@Example.com'), true);
@@ -19,4 +19,14 @@ test('isSenderPattern accepts any case', () => {
 test('isDomainName accepts upper case', () => {
   assert.equal(isDomainName('XN--BCHER-KVA.Example'), true);
   assert.equal(isDomainName('-Bad.Example'), false);
+});
+
+test('trustedNetworkProblem refuses wide blocks', () => {
+  for (const wide of ['0.0.0.0/1', '128.0.0.0/1', '0.0.0.0/7', '::/1', '8000::/1', '2000::/3']) {
+    assert.match(trustedNetworkProblem(wide) ?? '', /open relay/, wide);
+  }
+  assert.match(trustedNetworkProblem('0.0.0.0/0') ?? '', /open relay/);
+  for (const narrow of ['10.0.0.0/8', '192.0.2.0/24', '2001:db8::/32', '2001::/16']) {
+    assert.equal(trustedNetworkProblem(narrow), undefined, narrow);
+  }
 });

@@ -31,6 +31,27 @@ export function cidrProblem(text: string): string | undefined {
 }
 
 /**
+ * Shortest prefixes accepted for trusted networks. A wider block holds a large part of the
+ * public address space, so trusting it would let most of the internet relay.
+ */
+export const MIN_TRUSTED_PREFIX = { ipv4: 8, ipv6: 16 } as const;
+
+/** Returns a problem with a trusted network: invalid CIDR, or wider than MIN_TRUSTED_PREFIX. */
+export function trustedNetworkProblem(text: string): string | undefined {
+  const problem = cidrProblem(text);
+  if (problem !== undefined) return problem;
+  const [address = '', prefixText = ''] = text.split('/');
+  const minimum = isIPv4(address) ? MIN_TRUSTED_PREFIX.ipv4 : MIN_TRUSTED_PREFIX.ipv6;
+  if (Number(prefixText) < minimum) {
+    return (
+      `prefix length ${prefixText} is shorter than /${minimum}, so the block holds much of the ` +
+      'internet and the gateway would be an open relay; list the networks of your own mail servers'
+    );
+  }
+  return undefined;
+}
+
+/**
  * Checks a sender list entry: a domain (`example.org`), a domain with a leading `@`, or a
  * whole address (`user@example.org`).
  */

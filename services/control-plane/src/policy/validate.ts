@@ -2,7 +2,7 @@ import { defaultPolicy } from '@mailshield/common';
 import { QueueMode } from '@mailshield/proto/message';
 import { SpamAction, type Policy } from '@mailshield/proto/policy';
 import { policyInvalid } from '../errors.js';
-import { cidrProblem, isDomainName } from './names.js';
+import { isDomainName, trustedNetworkProblem } from './names.js';
 import { checkAntispamLists, normalizeAntispamLists } from './validate-antispam.js';
 import { checkAntivirus, normalizeAntivirus } from './validate-antivirus.js';
 import { checkOverrides, normalizeOverrides } from './validate-overrides.js';
@@ -65,7 +65,7 @@ function checkTopLevel(policy: Policy, errors: string[]): void {
     );
   }
   policy.trustedNetworks.forEach((network, index) => {
-    const problem = cidrProblem(network);
+    const problem = trustedNetworkProblem(network);
     if (problem !== undefined)
       errors.push(`trustedNetworks[${index}]: ${JSON.stringify(network)}: ${problem}`);
   });

@@ -217,7 +217,7 @@ export class SmtpListener {
           networks: this.rules.invalidNetworks,
           policy_version: policy.version,
         },
-        'trusted networks that are not valid CIDR were ignored',
+        'trusted networks that are not valid CIDR, or wider than /8 (IPv4) or /16 (IPv6), were ignored',
       );
     }
   }

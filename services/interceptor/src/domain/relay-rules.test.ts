@@ -44,3 +44,14 @@ test('relay rules refuse source routes in the local part', () => {
   assert.equal(rules.refusalOf('192.0.2.1', '"user@evil.test"@example.com'), 'routing');
   assert.equal(rules.refusalOf('10.1.2.3', 'user%evil.test@example.com'), undefined);
 });
+
+test('relay rules ignore too wide networks', () => {
+  const rules = new RelayRules({
+    relayDomains: ['example.com'],
+    trustedNetworks: ['0.0.0.0/1', '128.0.0.0/1', '::/1', '8000::/1', '10.0.0.0/8'],
+  });
+  assert.deepEqual(rules.invalidNetworks, ['0.0.0.0/1', '128.0.0.0/1', '::/1', '8000::/1']);
+  assert.equal(rules.mayRelay('198.51.100.7', 'victim@elsewhere.test'), false);
+  assert.equal(rules.mayRelay('2001:db8::7', 'victim@elsewhere.test'), false);
+  assert.equal(rules.mayRelay('10.9.9.9', 'victim@elsewhere.test'), true);
+});

@@ -2,6 +2,9 @@ import { domainToASCII } from 'node:url';
 import type { Policy } from '@mailshield/proto/policy';
 import { parseTrustedNetworks, type TrustedNetworks } from './trusted-networks.js';
 
+/** Shortest trusted-network prefixes honoured; a wider block holds much of the internet. */
+export const MIN_TRUSTED_PREFIX = { ipv4: 8, ipv6: 16 } as const;
+
 /**
  * The relay decision of one policy version: a recipient is accepted when its domain is a
  * relay domain, or when the client is in a trusted network (outbound mail).
@@ -9,12 +12,13 @@ import { parseTrustedNetworks, type TrustedNetworks } from './trusted-networks.j
 export class RelayRules {
   private readonly relayDomains: Set<string>;
   private readonly trusted: TrustedNetworks;
-  /** Trusted-network entries of the policy that are not valid CIDR and were ignored. */
+  /** Trusted-network entries of the policy that are not valid CIDR or too wide, and were ignored. */
   readonly invalidNetworks: string[];
 
   constructor(policy: Pick<Policy, 'relayDomains' | 'trustedNetworks'>) {
     this.relayDomains = new Set(policy.relayDomains.map(normalizeDomain).filter((d) => d !== ''));
-    const parsed = parseTrustedNetworks(policy.trustedNetworks);
+    // The control plane refuses wider blocks; this guards against a policy stored without it.
+    const parsed = parseTrustedNetworks(policy.trustedNetworks, MIN_TRUSTED_PREFIX);
     this.trusted = parsed.networks;
     this.invalidNetworks = parsed.invalid;
   }

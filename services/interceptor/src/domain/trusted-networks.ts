@@ -10,14 +10,17 @@ export interface TrustedNetworks {
  * Parses CIDR entries such as `10.0.0.0/8`, `2001:db8::/32` or a bare address (a single host).
  * Returns the networks and the entries that are not valid CIDR, which the caller reports.
  */
-export function parseTrustedNetworks(entries: string[]): {
+export function parseTrustedNetworks(
+  entries: string[],
+  minPrefix: { ipv4: number; ipv6: number } = { ipv4: 0, ipv6: 0 },
+): {
   networks: TrustedNetworks;
   invalid: string[];
 } {
   const list = new BlockList();
   const invalid: string[] = [];
   for (const entry of entries) {
-    if (!addNetwork(list, entry.trim())) invalid.push(entry);
+    if (!addNetwork(list, entry.trim(), minPrefix)) invalid.push(entry);
   }
   return {
     networks: { contains: (address) => containsAddress(list, address) },
@@ -25,7 +28,11 @@ export function parseTrustedNetworks(entries: string[]): {
   };
 }
 
-function addNetwork(list: BlockList, entry: string): boolean {
+function addNetwork(
+  list: BlockList,
+  entry: string,
+  minPrefix: { ipv4: number; ipv6: number },
+): boolean {
   const [rawAddress, rawPrefix, ...rest] = entry.split('/');
   if (rawAddress === undefined || rest.length > 0) return false;
   const address = unmapIPv4(rawAddress);
@@ -34,6 +41,7 @@ function addNetwork(list: BlockList, entry: string): boolean {
   const maxPrefix = family === 4 ? 32 : 128;
   const prefix = rawPrefix === undefined ? maxPrefix : Number(rawPrefix);
   if (!/^\d{1,3}$/.test(rawPrefix ?? String(maxPrefix)) || prefix > maxPrefix) return false;
+  if (prefix < (family === 4 ? minPrefix.ipv4 : minPrefix.ipv6)) return false;
   list.addSubnet(address, prefix, family === 4 ? 'ipv4' : 'ipv6');
   return true;
 }

@@ -41,4 +41,23 @@ describe('helm chart', () => {
     assert.notEqual(result.status, 0);
     assert.match(result.stderr, /antivirus\.scanStore\.maxBytes is larger/);
   });
+
+  const wideNetworks: [string, RegExp][] = [
+    ['{0.0.0.0/1}', /"0\.0\.0\.0\/1" must be a CIDR block no wider than \/8/],
+    ['{10.0.0.0/8,8000::/1}', /"8000::\/1" must be a CIDR block no wider than \/16/],
+    ['{10.1.2.3}', /"10\.1\.2\.3" must be in CIDR notation/],
+  ];
+  for (const [networks, message] of wideNetworks) {
+    test(`template refuses trusted networks ${networks}`, () => {
+      const result = runHelm(templateArgs([minimalValues], [`policy.trustedNetworks=${networks}`]));
+      assert.notEqual(result.status, 0);
+      assert.match(result.stderr, message);
+    });
+  }
+
+  test('template takes narrow trusted networks', () => {
+    const set = 'policy.trustedNetworks={10.0.0.0/8,2001:db8::/32}';
+    const result = runHelm(templateArgs([minimalValues], [set]));
+    assert.equal(result.status, 0, result.stderr);
+  });
 });
