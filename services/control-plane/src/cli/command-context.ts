@@ -27,9 +27,19 @@ export const actorOption = {
 };
 
 export function actorOf(values: CommandContext['values']): string {
-  return typeof values['actor'] === 'string'
-    ? values['actor']
-    : `${userInfo().username}@${hostname()}`;
+  return typeof values['actor'] === 'string' ? values['actor'] : `${localUser()}@${hostname()}`;
+}
+
+/**
+ * Names the user running the CLI. A user id without a passwd entry, as in containers that
+ * run under an arbitrary id, has no name, so the id stands in for it.
+ */
+export function localUser(readUser: () => { username: string } = userInfo): string {
+  try {
+    return readUser().username;
+  } catch {
+    return `uid-${process.getuid?.() ?? 'unknown'}`;
+  }
 }
 
 /**

@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { userInfo, hostname } from 'node:os';
 import {
   clientChannelOptions,
   formatHostPort,
@@ -123,10 +122,7 @@ async function antispamAddress(context: CommandContext): Promise<string> {
  */
 export async function runTrain(context: CommandContext): Promise<void> {
   const label = labelOf(context.values);
-  const actor =
-    typeof context.values['actor'] === 'string'
-      ? context.values['actor']
-      : `${userInfo().username}@${hostname()}`;
+  const actor = actorOf(context.values);
   checkSources(context);
   const messages = messagesOf(context);
   const address = await antispamAddress(context);
