@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { SeedSettings } from './policy/seed-check.js';
 import { QueueMode } from '@mailshield/proto/message';
 import {
   EnvReader,
@@ -41,6 +42,8 @@ export interface ControlPlaneOptions extends CommonOptions {
   seedQueueMode: QueueMode;
   /** Trusted networks (CIDR) of the seeded policy. Default none. */
   seedTrustedNetworks: string[];
+  /** The seed settings that the environment set, to warn when a stored policy overrides them. */
+  seedGiven: SeedSettings;
   /** Components checked by the integrity monitor. */
   components: MonitoredComponent[];
   /** Seconds between two health checks of every component. Default 5. */
@@ -101,6 +104,7 @@ export function readControlPlaneOptions(env: NodeJS.ProcessEnv = process.env): C
     seedRelayDomains: reader.list('MAILSHIELD_RELAY_DOMAINS', ['example.com']),
     seedQueueMode: readQueueMode(reader),
     seedTrustedNetworks: reader.list('MAILSHIELD_TRUSTED_NETWORKS', []),
+    seedGiven: { relayDomains: undefined, trustedNetworks: undefined, queueMode: undefined },
     components: parseComponents(reader.string('MAILSHIELD_COMPONENTS', defaultComponents), reader),
     healthIntervalSeconds: reader.number('MAILSHIELD_HEALTH_INTERVAL_SECONDS', 5, 0.05),
     healthTimeoutSeconds: reader.number('MAILSHIELD_HEALTH_TIMEOUT_SECONDS', 2, 0.05),
@@ -111,6 +115,13 @@ export function readControlPlaneOptions(env: NodeJS.ProcessEnv = process.env): C
     selfTestDeadlineSeconds: reader.number('MAILSHIELD_SELF_TEST_DEADLINE_SECONDS', 30, 0.05),
   };
   options.bus = readBusOptions(reader, options.stateDir, options.instance);
+  options.seedGiven = {
+    relayDomains:
+      env['MAILSHIELD_RELAY_DOMAINS'] === undefined ? undefined : options.seedRelayDomains,
+    trustedNetworks:
+      env['MAILSHIELD_TRUSTED_NETWORKS'] === undefined ? undefined : options.seedTrustedNetworks,
+    queueMode: env['MAILSHIELD_QUEUE_MODE'] === undefined ? undefined : options.seedQueueMode,
+  };
   options.integrity = readIntegritySettings(
     reader,
     options.components.map((component) => component.name),

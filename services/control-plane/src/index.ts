@@ -23,6 +23,7 @@ import { IntegrityMonitor } from './integrity/monitor.js';
 import { SelfTest } from './integrity/self-test.js';
 import { createControlPlaneMetrics } from './metrics.js';
 import { createStores } from './stores.js';
+import { ignoredSeedVariables } from './policy/seed-check.js';
 import { resolveBackupKey } from './backup/backup-key.js';
 import { auditService } from './grpc/audit-service.js';
 import { BackupRetention, retentionLimits } from './backup/retention.js';
@@ -76,6 +77,14 @@ export async function startControlPlane(
   const backupKey = await resolveBackupKey(options, logger);
   const stores = createStores({ ...options, backupKey });
   await stores.policy.open(seedPolicy(options));
+  const ignoredSeed = ignoredSeedVariables(options.seedGiven, await stores.policy.get());
+  if (ignoredSeed.length > 0) {
+    logger.warn(
+      { event: 'policy.seed_ignored', variables: ignoredSeed },
+      `${ignoredSeed.join(', ')} ignored: the store already has a policy, and these only seed an ` +
+        'empty store; change the policy with mailshieldctl apply',
+    );
+  }
   await stores.backup.open();
   await stores.learning.open();
   await stores.audit.open();

@@ -125,6 +125,7 @@ export function testOptions(
     seedRelayDomains: ['example.com'],
     seedQueueMode: QueueMode.QUEUE_MODE_AFTER_QUEUE,
     seedTrustedNetworks: [],
+    seedGiven: { relayDomains: undefined, trustedNetworks: undefined, queueMode: undefined },
     components: [],
     healthIntervalSeconds: 60,
     healthTimeoutSeconds: 2,
