@@ -8,7 +8,7 @@ import {
 import { overrideGroupOf, type Logger, type PolicySource } from '@mailshield/common';
 import type { Policy } from '@mailshield/proto/policy';
 import { clientOriginOf, type ClientOrigin } from '../domain/client-origin.js';
-import { RelayRules, domainOf } from '../domain/relay-rules.js';
+import { RelayRules, domainOf, normalizeDomain } from '../domain/relay-rules.js';
 import { parseTrustedNetworks, type TrustedNetworks } from '../domain/trusted-networks.js';
 import { toHeaderToken } from '../domain/received-header.js';
 import { InterceptorErrorCode, SmtpReplyError } from '../errors.js';
@@ -242,7 +242,9 @@ export class SmtpListener {
     const refusal = this.rules.refusalOf(origin.clientAddress, address.address);
     if (refusal === undefined) return this.checkOverrideGroup(address, session);
     this.deps.metrics.relayDenied.inc();
-    const domain = toHeaderToken(domainOf(address.address)) || address.address;
+    // smtp-server hands over IDN domains in Unicode, so the reply spells them as punycode again.
+    const rawDomain = domainOf(address.address);
+    const domain = toHeaderToken(normalizeDomain(rawDomain) || rawDomain) || address.address;
     if (refusal === 'relay' && origin.clientAddress === undefined) {
       return this.refuseUnknownClient(origin, session, domain);
     }
@@ -281,15 +283,28 @@ export class SmtpListener {
       },
       'relaying refused: the client address is not known, so trusted networks do not apply',
     );
-    const why =
-      origin.kind === 'proxy_unknown'
-        ? 'the PROXY header named no client address (PROXY UNKNOWN)'
-        : 'the connection came from the cluster network without a PROXY header';
     return new SmtpReplyError(
       550,
-      `5.7.1 Relaying denied for <${domain}>: ${why}, so the client address is unknown and ` +
-        'trusted networks do not apply; have the load balancer send the PROXY protocol ' +
-        '(MAILSHIELD_SMTP_PROXY_PROTOCOL) or keep the client address (externalTrafficPolicy: Local)',
+      `5.7.1 Relaying denied for <${domain}>: ${this.unknownClientReason(origin)}`,
+    );
+  }
+
+  /** Explains why the client address is unknown, with the setting that would make it known. */
+  private unknownClientReason(origin: ClientOrigin): string {
+    const unknown = 'so the client address is unknown and trusted networks do not apply';
+    if (origin.kind === 'proxy_unknown') {
+      return `the PROXY header named no client address (PROXY UNKNOWN), ${unknown}`;
+    }
+    if (this.options.proxyProtocol) {
+      return (
+        `the connection came from the cluster network without a PROXY header, ${unknown}; ` +
+        'add the load balancer to MAILSHIELD_SMTP_PROXY_PEERS or connect through it'
+      );
+    }
+    return (
+      `the connection came from the cluster network without a PROXY header, ${unknown}; ` +
+      'have the load balancer send the PROXY protocol (MAILSHIELD_SMTP_PROXY_PROTOCOL) or keep ' +
+      'the client address (externalTrafficPolicy: Local)'
     );
   }
 

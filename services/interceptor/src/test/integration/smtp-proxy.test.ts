@@ -8,7 +8,7 @@ import { SmtpTalk } from '../support/smtp-talk.js';
 const CLUSTER = ['127.0.0.0/8'];
 const TRUSTED = ['198.51.100.0/24', '127.0.0.0/8'];
 const GUARD_REPLY =
-  /^550 5\.7\.1 Relaying denied for <example\.net>: .* so the client address is unknown .*MAILSHIELD_SMTP_PROXY_PROTOCOL.*externalTrafficPolicy: Local\)$/;
+  /^550 5\.7\.1 Relaying denied for <example\.net>: .* so the client address is unknown and trusted networks do not apply/;
 
 /** Opens a session, sending `proxyLine` first when given, and sends EHLO. */
 async function session(port: number, proxyLine?: string): Promise<SmtpTalk> {
@@ -81,7 +81,10 @@ describe('PROXY protocol on', () => {
   test('PROXY UNKNOWN gets the relay domains only', async () => {
     const talk = await session(interceptor.smtpPort, 'PROXY UNKNOWN');
     await talk.command('MAIL FROM:<app@example.com>');
-    assert.match(await talk.command('RCPT TO:<someone@example.net>'), GUARD_REPLY);
+    const reply = await talk.command('RCPT TO:<someone@example.net>');
+    assert.match(reply, GUARD_REPLY);
+    assert.match(reply, /PROXY header named no client address \(PROXY UNKNOWN\)/);
+    assert.doesNotMatch(reply, /MAILSHIELD_SMTP_PROXY_PROTOCOL/);
     assert.match(await talk.command('RCPT TO:<user@example.com>'), /^250 2\.1\.5 /);
     assert.match(await talk.command('DATA'), /^354 /);
     assert.match(await talk.command('Subject: unknown\r\n\r\nhello\r\n.'), /^250 /);
@@ -112,7 +115,9 @@ describe('PROXY protocol from listed peers only', () => {
   test('unlisted cluster peer gets no trust', async () => {
     const talk = await session(interceptor.smtpPort);
     await talk.command('MAIL FROM:<app@example.com>');
-    assert.match(await talk.command('RCPT TO:<someone@example.net>'), GUARD_REPLY);
+    const reply = await talk.command('RCPT TO:<someone@example.net>');
+    assert.match(reply, GUARD_REPLY);
+    assert.match(reply, /add the load balancer to MAILSHIELD_SMTP_PROXY_PEERS/);
     talk.close();
   });
 });
@@ -133,6 +138,7 @@ describe('relay guard without PROXY protocol', () => {
     const reply = await talk.command('RCPT TO:<someone@example.net>');
     assert.match(reply, GUARD_REPLY);
     assert.match(reply, /came from the cluster network without a PROXY header/);
+    assert.match(reply, /MAILSHIELD_SMTP_PROXY_PROTOCOL.*externalTrafficPolicy: Local\)$/);
     talk.close();
     const metrics = await metricsText(interceptor);
     assert.match(metrics, /relay_guard_refusals_total\{origin="cluster_peer"\} 1/);

@@ -29,6 +29,16 @@ describe('relay control from an untrusted client', () => {
     talk.close();
   });
 
+  test('IDN domain is named in punycode', async () => {
+    const talk = await session(interceptor.smtpPort);
+    await talk.command('MAIL FROM:<sender@example.org>');
+    assert.equal(
+      await talk.command('RCPT TO:<user@xn--exmple-cua.com>'),
+      '550 5.7.1 Relaying denied for <xn--exmple-cua.com>',
+    );
+    talk.close();
+  });
+
   test('relay domain is accepted in any case', async () => {
     const talk = await session(interceptor.smtpPort);
     await talk.command('MAIL FROM:<sender@example.org>');
