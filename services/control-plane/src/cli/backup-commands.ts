@@ -34,7 +34,7 @@ export const backupCommands: Command[] = [
       status: {
         type: 'string',
         valueName: 'STATUS',
-        description: 'only entries with exactly this status, such as infected or spam',
+        description: 'only entries with this status (any case), such as infected, spam or bounced',
       },
       sender: {
         type: 'string',
@@ -139,7 +139,7 @@ async function runBackupList(context: CommandContext): Promise<void> {
   const request: ListBackupsRequest = {
     limit: parseCount(values['limit'], '--limit', command) ?? 0,
     pageToken: stringOption(values, 'page-token'),
-    status: stringOption(values, 'status'),
+    status: stringOption(values, 'status').toLowerCase(),
     sender: stringOption(values, 'sender'),
     recipient: stringOption(values, 'recipient'),
     subject: stringOption(values, 'subject'),
@@ -175,7 +175,14 @@ async function runBackupList(context: CommandContext): Promise<void> {
     formatTime(entry.releasedAt),
     truncate(entry.subject, 40),
   ]);
-  if (rows.length === 0) return context.print('no backed-up messages');
+  if (rows.length === 0) {
+    // An empty result may come from a misspelled status, so say how to see the ones in use.
+    const hint =
+      request.status === ''
+        ? ''
+        : ` with status "${request.status}"; "backup list" without --status shows the statuses in use`;
+    return context.print(`no backed-up messages${hint}`);
+  }
   context.print(
     formatTable(
       ['ID', 'STORED', 'STATUS', 'ACTION', 'FROM', 'TO', 'BYTES', 'RELEASED', 'SUBJECT'],

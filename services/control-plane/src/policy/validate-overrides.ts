@@ -50,6 +50,12 @@ export function checkOverrides(policy: Policy, errors: string[], check: Resolved
       scopes.set(key, index);
     }
     checkDirections(field, override, overrideErrors);
+    if (isValidScope(override) && changesNothing(override)) {
+      overrideErrors.push(
+        `${field}: changes no setting, yet it would make the interceptor defer mixed recipients; ` +
+          'give it antivirus or antispam settings, or remove it',
+      );
+    }
     if (override.antispam !== undefined)
       checkLists(`${field}.antispam`, override.antispam, overrideErrors);
   });
@@ -62,6 +68,21 @@ export function checkOverrides(policy: Policy, errors: string[], check: Resolved
     }
   });
   errors.push(...byOverride.flat());
+}
+
+/** True when the override sets no field, so the resolved policy of its scope is the global one. */
+function changesNothing(override: PolicyOverride): boolean {
+  const isUnset = (value: unknown) =>
+    value === undefined || (Array.isArray(value) && value.length === 0);
+  const { antivirus, antispam } = override;
+  const antivirusEmpty =
+    antivirus === undefined ||
+    ([antivirus.inbound, antivirus.outbound].every(
+      (actions) => actions === undefined || Object.values(actions).every(isUnset),
+    ) &&
+      Object.keys(antivirus.subjectTags).length === 0);
+  const antispamEmpty = antispam === undefined || Object.values(antispam).every(isUnset);
+  return antivirusEmpty && antispamEmpty;
 }
 
 function isValidScope(override: PolicyOverride): boolean {

@@ -204,7 +204,10 @@ test('validatePolicy accepts and normalizes overrides', () => {
         recipientDomain: 'Partner.EXAMPLE.',
         antispam: antispamOverride({ spamThreshold: 10, senderAllowlist: [' friend.example '] }),
       }),
-      overrideOf({ direction: Direction.DIRECTION_OUTBOUND, antispam: antispamOverride({}) }),
+      overrideOf({
+        direction: Direction.DIRECTION_OUTBOUND,
+        antispam: antispamOverride({ subjectTag: '[OUT]' }),
+      }),
     ],
   });
   assert.equal(policy.overrides[0]?.recipientDomain, 'partner.example');
@@ -241,7 +244,9 @@ test('validatePolicy names bad overrides', () => {
   const expected = [
     'overrides[0]: set recipientDomain, direction or both; settings for all mail belong in the global antivirus and antispam sections',
     'overrides[1].recipientDomain: "bad..example" is not a valid domain name',
+    'overrides[2]: changes no setting, yet it would make the interceptor defer mixed recipients; give it antivirus or antispam settings, or remove it',
     'overrides[3]: overrides[2] has the same recipientDomain and direction; merge the two',
+    'overrides[3]: changes no setting, yet it would make the interceptor defer mixed recipients; give it antivirus or antispam settings, or remove it',
     'overrides[4].antispam.networkBlocklist[0]: "10.0.0.0/99": prefix length must be a number from 1 to 32',
     'overrides[4].antispam.probableSpamThreshold: 8 must not exceed antispam.spamThreshold (5)',
     'overrides[4].antispam.onSpam: unknown value; use one of the names in policy.proto',

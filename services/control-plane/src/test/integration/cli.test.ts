@@ -213,6 +213,10 @@ test('mailshieldctl against a real control plane', async (t) => {
     assert.deepEqual(await ids('--sender', 'VENDOR'), ['cli-2']);
     assert.deepEqual(await ids('--recipient', 'erin'), ['cli-2']);
     assert.deepEqual(await ids('--subject', 'invoice', '--status', 'infected'), ['cli-2']);
+    assert.deepEqual(await ids('--status', 'INFECTED'), ['cli-2']);
+    const misspelled = await cli('backup', 'list', '--status', 'infectd');
+    assert.equal(misspelled.code, 0, misspelled.stderr);
+    assert.match(misspelled.stdout, /^no backed-up messages with status "infectd"; "backup list"/);
     assert.deepEqual(await ids('--since', '1h'), ['cli-2', 'cli-1']);
     assert.deepEqual(await ids('--until', '2000-01-01T00:00:00Z'), []);
     const paged = await cli('backup', 'list', '--since', '1h', '--limit', '1');
