@@ -176,7 +176,7 @@ async function runBackupList(context: CommandContext): Promise<void> {
     truncate(entry.subject, 40),
   ]);
   if (rows.length === 0) {
-    // An empty result may come from a misspelled status, so say how to see the ones in use.
+    // An empty result may come from a misspelled status, so the hint shows how to list the ones in use.
     const hint =
       request.status === ''
         ? ''

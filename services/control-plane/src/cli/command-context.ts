@@ -32,7 +32,7 @@ export function actorOf(values: CommandContext['values']): string {
 
 /**
  * Names the user running the CLI. A user id without a passwd entry, as in containers that
- * run under an arbitrary id, has no name, so the id stands in for it.
+ * run under an arbitrary id, has no name, so the id is used instead.
  */
 export function localUser(readUser: () => { username: string } = userInfo): string {
   try {

@@ -1,7 +1,7 @@
 import type { TrustedNetworks } from './trusted-networks.js';
 
 /**
- * Where the interceptor learned a session's client address:
+ * The source of a session's client address, as the interceptor learned it:
  * - `proxy`: from a PROXY header, sent by the load balancer in front of it;
  * - `peer`: from the socket, whose peer is outside the cluster networks, so it is the client;
  * - `cluster_peer`: from the socket, but the peer lies in the cluster networks and sent no

@@ -84,7 +84,7 @@ interface Dashboard {
   templating: { list: { query?: string | { query: string } }[] };
 }
 
-/** Reads the PromQL of the dashboard's panels and, unless told not to, of its variables. */
+/** Reads the PromQL of the dashboard's panels and, unless `withVariables` is false, of its variables. */
 export function dashboardQueries(withVariables = true): string[] {
   const text = readFileSync(join(chartDir, 'dashboards/mailshield.json'), 'utf8');
   const dashboard = JSON.parse(text) as Dashboard;

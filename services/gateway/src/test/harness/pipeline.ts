@@ -76,7 +76,7 @@ export class Pipeline {
       MAILSHIELD_COMPONENTS: `interceptor=127.0.0.1:${ports.interceptor},antivirus=127.0.0.1:${ports.antivirus},antispam=127.0.0.1:${ports.antispam}`,
       MAILSHIELD_RELAY_DOMAINS: 'example.com',
       MAILSHIELD_ANTIVIRUS_STORE_DIR: this.storeDir,
-      // No scheduled canaries unless a test asks for them, so they never mix with its mail.
+      // No scheduled canaries unless a test sets this, so they never mix with its mail.
       MAILSHIELD_SELF_TEST_INTERVAL_SECONDS: '0',
       ...this.extraEnv,
     };
