@@ -4,7 +4,7 @@ import {
   effectivePolicy,
   extractTraceContext,
   injectTraceContext,
-  recipientDomainOf,
+  scopeOfRecord,
   stricterDisposition,
   traceIdOf,
   withOutcome,
@@ -101,13 +101,8 @@ export async function processRecord(
   const parent = extractTraceContext(record.traceContext);
   return withSpan(deps.tracer, 'antispam.score', parent, async (span) => {
     const started = process.hrtime.bigint();
-    // The interceptor keeps one override group per message, so the first recipient decides.
-    const scope = {
-      recipientDomain: recipientDomainOf(record.envelope?.rcptTo[0] ?? ''),
-      isOutbound: record.envelope?.outbound === true,
-    };
     const antispam: AntispamPolicy =
-      effectivePolicy(policy, scope).antispam ?? defaultPolicy().antispam!;
+      effectivePolicy(policy, scopeOfRecord(record)).antispam ?? defaultPolicy().antispam!;
     const result = await scoreRecord(record, antispam, deps);
     const acted = applyAction(record.raw, result, antispam);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;

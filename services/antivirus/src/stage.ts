@@ -2,7 +2,7 @@ import type { Span } from '@opentelemetry/api';
 import {
   defaultScanLimits,
   effectivePolicy,
-  recipientDomainOf,
+  scopeOfRecord,
   stricterDisposition,
   traceIdOf,
   UnavailableError,
@@ -149,12 +149,7 @@ export async function processRecord(
     return record;
   }
   const isCanary = record.canary === true;
-  const mode = {
-    queueMode: record.queueMode,
-    isOutbound: record.envelope?.outbound === true,
-    recipientDomain: recipientDomainOf(record.envelope?.rcptTo[0] ?? ''),
-    isCanary,
-  };
+  const mode = { queueMode: record.queueMode, ...scopeOfRecord(record), isCanary };
   const { scan, plan, outcome } = await evaluateMessage(record.raw, mode, context, span);
   if (plan.shouldRetry) {
     context.metrics.errors.inc({ reason: AvReason.retryLater });

@@ -10,9 +10,10 @@ import {
   type VirusActions,
   type VirusActionsOverride,
 } from '@mailshield/proto/policy';
+import type { MessageRecord } from '@mailshield/proto/message';
 import { defaultPolicy } from './defaults.js';
 
-/** What decides which overrides apply to a message. */
+/** The facts of a message that select the overrides applying to it. */
 export interface MessageScope {
   /** Domain of the message's recipients; '' when unknown, so only direction overrides apply. */
   recipientDomain: string;
@@ -32,6 +33,17 @@ export function normalizeOverrideDomain(domain: string): string {
 export function recipientDomainOf(address: string): string {
   const at = address.lastIndexOf('@');
   return at === -1 ? '' : normalizeOverrideDomain(address.slice(at + 1));
+}
+
+/**
+ * Returns the override scope of a queued message. The interceptor keeps one override group per
+ * message, so the first recipient's domain is the domain of all of them.
+ */
+export function scopeOfRecord(record: MessageRecord): MessageScope {
+  return {
+    recipientDomain: recipientDomainOf(record.envelope?.rcptTo[0] ?? ''),
+    isOutbound: record.envelope?.outbound === true,
+  };
 }
 
 /**
