@@ -35,8 +35,9 @@ export interface DependencyWatchOptions {
 
 /**
  * Runs every probe each `intervalSeconds` and sets the dependency's health service to SERVING
- * or NOT_SERVING. A probe still running from the previous round counts as failed and is not
- * started again, so a hanging dependency does not pile up calls. Returns a function that stops.
+ * or NOT_SERVING. A probe that times out counts as failed. When it is still running at the
+ * next round, that round waits on it again instead of starting another, so a hanging
+ * dependency does not pile up calls. Returns a function that stops the rounds.
  */
 export function watchDependencies(
   server: Pick<GrpcServerHandle, 'setServiceHealth'>,
