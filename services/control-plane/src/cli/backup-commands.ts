@@ -11,6 +11,7 @@ import {
   actorOf,
   actorOption,
   parseCount,
+  stringOption,
   type Command,
   type CommandContext,
 } from './command-context.js';
@@ -127,11 +128,6 @@ export const backupCommands: Command[] = [
     run: runBackupRelease,
   },
 ];
-
-function stringOption(values: CommandContext['values'], name: string): string {
-  const value = values[name];
-  return typeof value === 'string' ? value : '';
-}
 
 async function runBackupList(context: CommandContext): Promise<void> {
   const { values } = context;

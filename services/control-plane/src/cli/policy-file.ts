@@ -32,6 +32,21 @@ function virusActionFields(): Record<string, FieldType> {
   return Object.fromEntries(names.map((name) => [name, virusAction]));
 }
 
+/** Fields of AntispamOverride, which AntispamPolicy has too, in the same order. */
+const antispamOverrideFields: Record<string, FieldType> = {
+  spamThreshold: number,
+  probableSpamThreshold: number,
+  onSpam: spamAction,
+  onProbableSpam: spamAction,
+  onBlacklisted: spamAction,
+  onMassMailing: spamAction,
+  subjectTag: string,
+  senderAllowlist: strings,
+  senderBlocklist: strings,
+  networkAllowlist: strings,
+  networkBlocklist: strings,
+};
+
 /**
  * Fields of the proto JSON form of Policy, by message. It is kept by hand next to
  * policy.proto, so a field added there must be added here, or policy files refuse it.
@@ -77,17 +92,7 @@ const knownFields: Record<string, Record<string, FieldType>> = {
     direction,
   },
   AntispamPolicy: {
-    spamThreshold: number,
-    probableSpamThreshold: number,
-    onSpam: spamAction,
-    onProbableSpam: spamAction,
-    onBlacklisted: spamAction,
-    onMassMailing: spamAction,
-    subjectTag: string,
-    senderAllowlist: strings,
-    senderBlocklist: strings,
-    networkAllowlist: strings,
-    networkBlocklist: strings,
+    ...antispamOverrideFields,
     recipientDomainLists: messages('RecipientDomainLists'),
     clientBlocklists: messages('DnsblZone'),
     urlBlocklists: messages('DnsblZone'),
@@ -113,19 +118,7 @@ const knownFields: Record<string, Record<string, FieldType>> = {
     subjectTags: stringMap,
   },
   VirusActionsOverride: virusActionFields(),
-  AntispamOverride: {
-    spamThreshold: number,
-    probableSpamThreshold: number,
-    onSpam: spamAction,
-    onProbableSpam: spamAction,
-    onBlacklisted: spamAction,
-    onMassMailing: spamAction,
-    subjectTag: string,
-    senderAllowlist: strings,
-    senderBlocklist: strings,
-    networkAllowlist: strings,
-    networkBlocklist: strings,
-  },
+  AntispamOverride: antispamOverrideFields,
 };
 
 /** A policy file that cannot be used; `problems` name each bad field with its line. */

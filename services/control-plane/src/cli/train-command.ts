@@ -8,7 +8,7 @@ import {
 import { AntispamClient, type TrainResponse } from '@mailshield/proto/antispam';
 import { Label } from '@mailshield/proto/learning';
 import { UsageError, type CommandSpec } from './args.js';
-import { actorOf, type CommandContext } from './command-context.js';
+import { actorOf, actorOption, type CommandContext } from './command-context.js';
 import { formatTable } from './format.js';
 
 const COMMAND = 'train';
@@ -49,8 +49,7 @@ export const trainSpec: CommandSpec = {
         'antispam gRPC address (default: the "antispam" component of "mailshieldctl status")',
     },
     actor: {
-      type: 'string',
-      valueName: 'NAME',
+      ...actorOption,
       description: 'who teaches the messages, for the audit trail (default user@host)',
     },
   },

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '@mailshield/common';
 import { Label, type LearnRequest } from '@mailshield/proto/learning';
-import { actorProblem } from '../audit/audit-log.js';
+import { actorOrUnknown, actorProblem } from '../audit/audit-log.js';
 import { ErrorCodes } from '../errors.js';
 
 export type LearnedClass = 'spam' | 'ham';
@@ -85,7 +85,7 @@ export function checkLearnRequest(request: LearnRequest): LearnInput {
     messageId: request.messageId,
     label: request.label === Label.LABEL_SPAM ? 'spam' : 'ham',
     tokens,
-    actor: request.actor === '' ? 'unknown' : request.actor,
+    actor: actorOrUnknown(request.actor),
   };
 }
 
