@@ -49,7 +49,7 @@ export function stringOption(values: CommandContext['values'], name: string): st
 }
 
 /**
- * Parses a whole-number option of at least `min`; undefined when the option is not given.
+ * Parses a whole-number option of at least `min`, or returns undefined when it is not given.
  * Throws UsageError naming the option for anything else, negative numbers included.
  */
 export function parseCount(

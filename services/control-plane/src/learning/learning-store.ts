@@ -5,7 +5,7 @@ import { ErrorCodes } from '../errors.js';
 
 export type LearnedClass = 'spam' | 'ham';
 
-/** Distinct tokens accepted per message; the antispam tokenizer keeps at most 3000. */
+/** Maximum distinct tokens per message, above the 3000 that the antispam tokenizer keeps. */
 export const MAX_TOKENS_PER_MESSAGE = 5000;
 /** Maximum token length accepted, in characters. */
 export const MAX_TOKEN_LENGTH = 200;
@@ -59,7 +59,7 @@ export interface LearningStore {
   close(): Promise<void>;
 }
 
-/** Checks a Learn request; throws InvalidArgumentError with one entry per invalid field. */
+/** Checks a Learn request and throws InvalidArgumentError with one entry per invalid field. */
 export function checkLearnRequest(request: LearnRequest): LearnInput {
   const problems: string[] = [];
   if (request.messageId === '') problems.push('message_id: must not be empty');
