@@ -14,9 +14,9 @@ export interface StoredBackup {
   outcome: StageOutcome;
 }
 
-/** Filters and paging of `BackupStore.list`; an empty text or undefined time filters nothing. */
+/** Filters and paging of `BackupStore.list`. An empty text or undefined time filters nothing. */
 export interface BackupQuery {
-  /** At most this many entries; 0 means the default. */
+  /** Maximum number of entries, or 0 for the default. */
   limit: number;
   /** Token from a previous page of the same query, or ''. */
   pageToken: string;
@@ -58,7 +58,7 @@ export interface BackupStats {
 /** The retention limit that removed a copy. */
 export type PurgeReason = 'age' | 'size' | 'count';
 
-/** Limits that retention enforces; 0 turns a limit off. */
+/** Limits that retention enforces, where 0 turns a limit off. */
 export interface RetentionLimits {
   /** Copies stored longer ago than this are removed. */
   maxAgeMs: number;
@@ -105,8 +105,8 @@ export interface BackupStore {
   /** Records a release; a second release is recorded too. Throws NotFoundError for an unknown id. */
   markReleased(id: string, at: Date, actor: string, recipients?: string[]): Promise<void>;
   /**
-   * Removes a copy and its release records. Returns its summary; throws NotFoundError for
-   * an unknown id.
+   * Removes a copy and its release records and returns its summary. Throws NotFoundError
+   * for an unknown id.
    */
   delete(id: string): Promise<BackupSummary>;
   /** Counts the copies and sums their message sizes. */
@@ -239,7 +239,7 @@ export function pageOf(matching: BackupSummary[], size: number, query: BackupQue
 
 const maxFilterLength = 998;
 
-/** Checks the filters of `query`; throws InvalidArgumentError listing every problem. */
+/** Checks the filters of `query` and throws InvalidArgumentError listing every problem. */
 export function checkBackupQuery(query: BackupQuery): void {
   const errors: string[] = [];
   for (const field of ['status', 'sender', 'recipient', 'subject'] as const) {
@@ -255,7 +255,7 @@ export function checkBackupQuery(query: BackupQuery): void {
   if (errors.length > 0) throw backupInvalid(errors);
 }
 
-/** True when `summary` matches every filter of `query`; the file store filters with it. */
+/** Returns whether `summary` matches every filter of `query`, for the file store's list. */
 export function matchesQuery(summary: BackupSummary, query: BackupQuery): boolean {
   const storedAtMs = summary.storedAt?.getTime() ?? 0;
   if (query.status !== '' && summary.status !== query.status) return false;

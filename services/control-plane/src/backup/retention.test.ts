@@ -32,7 +32,7 @@ async function gaugeValue(metric: ControlPlaneMetrics['backupMessages']): Promis
   return (await metric.get()).values[0]?.value ?? 0;
 }
 
-/** Stores `count` copies a few milliseconds apart, oldest first; returns their sizes. */
+/** Stores `count` copies a few milliseconds apart, oldest first, and returns their sizes. */
 async function fill(store: BackupStore, count: number, prefix = 'r'): Promise<number[]> {
   const sizes: number[] = [];
   for (let n = 0; n < count; n += 1) {

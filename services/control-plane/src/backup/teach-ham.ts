@@ -12,7 +12,7 @@ import { Label } from '@mailshield/proto/learning';
 import { ErrorCodes } from '../errors.js';
 import type { StoredBackup } from './backup-store.js';
 
-/** Teaches the antispam classifier that a message held in Backup is ham. */
+/** Teaches the antispam classifier that a message stored in Backup is ham. */
 export type HamTeacher = (backup: StoredBackup, actor: string) => Promise<void>;
 
 const TRAIN_TIMEOUT_SECONDS = 30;

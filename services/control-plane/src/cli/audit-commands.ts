@@ -1,5 +1,5 @@
 import { AuditEntry } from '@mailshield/proto/audit';
-import { parseCount, type Command, type CommandContext } from './command-context.js';
+import { parseCount, stringOption, type Command, type CommandContext } from './command-context.js';
 import { formatTable, formatTime, truncate, withFalseBooleans } from './format.js';
 
 export const auditCommands: Command[] = [
@@ -33,8 +33,8 @@ export const auditCommands: Command[] = [
 async function runAuditList(context: CommandContext): Promise<void> {
   const { clients, values } = context;
   const response = await clients.call(clients.audit, clients.audit.list, {
-    target: typeof values['target'] === 'string' ? values['target'] : '',
-    actor: typeof values['actor'] === 'string' ? values['actor'] : '',
+    target: stringOption(values, 'target'),
+    actor: stringOption(values, 'actor'),
     limit: parseCount(values['limit'], '--limit', 'audit list') ?? 0,
   });
   if (context.isJson) {

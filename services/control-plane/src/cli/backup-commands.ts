@@ -11,6 +11,7 @@ import {
   actorOf,
   actorOption,
   parseCount,
+  stringOption,
   type Command,
   type CommandContext,
 } from './command-context.js';
@@ -127,11 +128,6 @@ export const backupCommands: Command[] = [
     run: runBackupRelease,
   },
 ];
-
-function stringOption(values: CommandContext['values'], name: string): string {
-  const value = values[name];
-  return typeof value === 'string' ? value : '';
-}
 
 async function runBackupList(context: CommandContext): Promise<void> {
   const { values } = context;
@@ -269,7 +265,7 @@ async function runBackupShow(context: CommandContext): Promise<void> {
   context.print(`\npreview (${escapeUnsafe(source)}${cut}):\n${preview}`);
 }
 
-/** Renders outcomes in order; the last one is the outcome that caused the backup. */
+/** Renders outcomes in order, where the last one is the outcome that caused the backup. */
 function formatOutcomes(outcomes: StageOutcome[]): string {
   const rows = outcomes.map((outcome) => [
     stageToJSON(outcome.stage),
@@ -354,7 +350,8 @@ async function writeAtomically(file: string, data: Uint8Array, force: boolean): 
     if (force) {
       await rename(temporary, file);
     } else {
-      // NOTE: a file system without hard links (some FUSE and SMB mounts) fails here; use --force.
+      // NOTE: a file system without hard links (some FUSE and SMB mounts) fails here.
+      // Use --force there.
       await link(temporary, file);
       await rm(temporary);
     }
@@ -402,7 +399,7 @@ async function runBackupRelease(context: CommandContext): Promise<void> {
   );
 }
 
-/** Splits --to into addresses; an empty entry is a usage error, not a silent skip. */
+/** Splits --to into addresses. An empty entry is a usage error, not a silent skip. */
 function parseRecipients(to: string | boolean | undefined): string[] {
   if (typeof to !== 'string') return [];
   const recipients = to.split(',').map((address) => address.trim());

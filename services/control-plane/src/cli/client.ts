@@ -12,7 +12,7 @@ type UnaryMethod<Req, Res> = (
   callback: (err: ServiceError | null, response: Res) => void,
 ) => unknown;
 
-/** A failed call; `toControlPlane` is true when it went to one of the control plane's clients. */
+/** Error of a failed call, with `toControlPlane` set when it went to a control-plane client. */
 export type CallError = ServiceError & { toControlPlane?: boolean };
 
 /** The control plane's clients, with promise-returning calls that carry a deadline. */
@@ -32,7 +32,7 @@ export class ControlPlaneClients {
     this.audit = new AuditClient(address, insecureCredentials, clientChannelOptions);
   }
 
-  /** Calls a unary method of `client`; rejects with the CallError of a failed call. */
+  /** Calls a unary method of `client` and rejects with a CallError when the call fails. */
   call<Req, Res>(client: Client, method: UnaryMethod<Req, Res>, request: Req): Promise<Res> {
     const toControlPlane = [this.config, this.backup, this.integrity, this.audit].some(
       (own) => own === client,

@@ -42,8 +42,14 @@ export function localUser(readUser: () => { username: string } = userInfo): stri
   }
 }
 
+/** Returns the value of a string option, or '' when the option is not given. */
+export function stringOption(values: CommandContext['values'], name: string): string {
+  const value = values[name];
+  return typeof value === 'string' ? value : '';
+}
+
 /**
- * Parses a whole-number option of at least `min`; undefined when the option is not given.
+ * Parses a whole-number option of at least `min`, or returns undefined when it is not given.
  * Throws UsageError naming the option for anything else, negative numbers included.
  */
 export function parseCount(

@@ -58,7 +58,7 @@ export function formatTime(date: Date | undefined): string {
 /**
  * Adds to `json` the false booleans of `message` that ts-proto's toJSON leaves out, at every
  * depth, so that `-o json` output states `"passed": false` instead of omitting it. `json` must
- * be the toJSON output of `message`; it is changed in place and returned.
+ * be the toJSON output of `message`, and it is changed in place and returned.
  */
 export function withFalseBooleans<T>(json: T, message: unknown): T {
   addFalseBooleans(json, message);

@@ -84,7 +84,8 @@ function report(err: unknown): number {
     const fieldErrors = (err.metadata?.get('mailshield-field-error-bin') ?? []).map((value) =>
       value.toString(),
     );
-    // The details repeat the field errors after a colon; they are printed one per line below.
+    // The details repeat the field errors after a colon, so they are cut here and the field
+    // errors are printed one per line below.
     const repeated = `: ${fieldErrors.join('; ')}`;
     const details =
       fieldErrors.length > 0 && err.details.endsWith(repeated)

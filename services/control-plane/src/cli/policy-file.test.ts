@@ -42,7 +42,7 @@ test('readPolicyFile reads zones and domain lists', async () => {
   });
 });
 
-test('readPolicyFile refuses misspelt nested fields', async () => {
+test('readPolicyFile rejects misspelt nested fields', async () => {
   const antispam = {
     clientBlocklists: [{ zone: 'zen.spamhaus.org', scroe: 3 }],
     recipientDomainLists: [{ domain: 'example.com', senderBlocklists: ['example.net'] }],

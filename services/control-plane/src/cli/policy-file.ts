@@ -3,7 +3,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, stringify, type Nod
 import { QueueMode } from '@mailshield/proto/message';
 import { Direction, Policy, SpamAction, VirusAction } from '@mailshield/proto/policy';
 
-/** The JSON type of one field of the proto JSON form; `repeated` fields hold a list of it. */
+/** JSON type of one field of the proto JSON form. A `repeated` field contains a list of it. */
 type FieldType =
   | { kind: 'message'; message: string; repeated?: boolean }
   | { kind: 'string' | 'number' | 'integer' | 'stringMap'; repeated?: boolean }
@@ -32,9 +32,25 @@ function virusActionFields(): Record<string, FieldType> {
   return Object.fromEntries(names.map((name) => [name, virusAction]));
 }
 
+/** Fields of AntispamOverride, which AntispamPolicy has too, in the same order. */
+const antispamOverrideFields: Record<string, FieldType> = {
+  spamThreshold: number,
+  probableSpamThreshold: number,
+  onSpam: spamAction,
+  onProbableSpam: spamAction,
+  onBlacklisted: spamAction,
+  onMassMailing: spamAction,
+  subjectTag: string,
+  senderAllowlist: strings,
+  senderBlocklist: strings,
+  networkAllowlist: strings,
+  networkBlocklist: strings,
+};
+
 /**
  * Fields of the proto JSON form of Policy, by message. It is kept by hand next to
- * policy.proto, so a field added there must be added here, or policy files refuse it.
+ * policy.proto, so a field added there must be added here, or policy files that set it are
+ * rejected.
  */
 const knownFields: Record<string, Record<string, FieldType>> = {
   Policy: {
@@ -77,17 +93,7 @@ const knownFields: Record<string, Record<string, FieldType>> = {
     direction,
   },
   AntispamPolicy: {
-    spamThreshold: number,
-    probableSpamThreshold: number,
-    onSpam: spamAction,
-    onProbableSpam: spamAction,
-    onBlacklisted: spamAction,
-    onMassMailing: spamAction,
-    subjectTag: string,
-    senderAllowlist: strings,
-    senderBlocklist: strings,
-    networkAllowlist: strings,
-    networkBlocklist: strings,
+    ...antispamOverrideFields,
     recipientDomainLists: messages('RecipientDomainLists'),
     clientBlocklists: messages('DnsblZone'),
     urlBlocklists: messages('DnsblZone'),
@@ -113,22 +119,10 @@ const knownFields: Record<string, Record<string, FieldType>> = {
     subjectTags: stringMap,
   },
   VirusActionsOverride: virusActionFields(),
-  AntispamOverride: {
-    spamThreshold: number,
-    probableSpamThreshold: number,
-    onSpam: spamAction,
-    onProbableSpam: spamAction,
-    onBlacklisted: spamAction,
-    onMassMailing: spamAction,
-    subjectTag: string,
-    senderAllowlist: strings,
-    senderBlocklist: strings,
-    networkAllowlist: strings,
-    networkBlocklist: strings,
-  },
+  AntispamOverride: antispamOverrideFields,
 };
 
-/** A policy file that cannot be used; `problems` name each bad field with its line. */
+/** Error for an invalid policy file, with `problems` naming each invalid field and its line. */
 export class PolicyFileError extends Error {
   override readonly name = 'PolicyFileError';
 
@@ -151,12 +145,12 @@ export async function readPolicyFile(path: string): Promise<Policy> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new PolicyFileError(`cannot read ${path}: ${(err as Error).message}`);
+    throw new PolicyFileError(`reading ${path} failed: ${(err as Error).message}`);
   }
   return parsePolicyText(text, path);
 }
 
-/** Parses policy text; `name` names the source in errors. Throws PolicyFileError. */
+/** Parses policy text and throws PolicyFileError, naming the source `name` in errors. */
 export function parsePolicyText(text: string, name: string): Policy {
   const lines = new LineCounter();
   const document = parseDocument(text, { lineCounter: lines, prettyErrors: false });
@@ -250,10 +244,10 @@ function checkValue(node: Node, type: FieldType, path: string, lineOf: LineOf): 
     case 'enum': {
       const value = isScalar(node) ? node.value : undefined;
       if (typeof value === 'string' && type.names.includes(value)) return [];
-      const shown = isScalar(node) ? JSON.stringify(node.value) : 'a list or mapping';
+      const actual = isScalar(node) ? JSON.stringify(node.value) : 'a list or mapping';
       // An *_UNSPECIFIED name is accepted but not offered: it means "not set", never a choice.
       const offered = type.names.filter((name) => !name.endsWith('_UNSPECIFIED'));
-      return [`${at}: ${shown} is not one of ${offered.join(', ')}`];
+      return [`${at}: ${actual} is not one of ${offered.join(', ')}`];
     }
     default:
       return checkScalar(node, type.kind, at);
@@ -262,17 +256,17 @@ function checkValue(node: Node, type: FieldType, path: string, lineOf: LineOf): 
 
 function checkScalar(node: Node, kind: 'string' | 'number' | 'integer', at: string): string[] {
   const value = isScalar(node) ? node.value : undefined;
-  const shown = isScalar(node) ? JSON.stringify(node.value) : 'a list or mapping';
+  const actual = isScalar(node) ? JSON.stringify(node.value) : 'a list or mapping';
   if (kind === 'string')
-    return typeof value === 'string' ? [] : [`${at}: expected text, got ${shown}`];
+    return typeof value === 'string' ? [] : [`${at}: expected text, got ${actual}`];
   // Proto JSON writes 64-bit integers as strings, so digits in quotes count as an integer.
   const numeric =
     typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
   if (typeof numeric !== 'number' || !Number.isFinite(numeric)) {
-    return [`${at}: expected a number, got ${shown}`];
+    return [`${at}: expected a number, got ${actual}`];
   }
   if (kind === 'integer' && !Number.isInteger(numeric)) {
-    return [`${at}: expected a whole number, got ${shown}`];
+    return [`${at}: expected a whole number, got ${actual}`];
   }
   return [];
 }

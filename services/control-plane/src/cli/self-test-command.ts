@@ -11,7 +11,7 @@ const COMMAND = 'self-test';
 /** Time allowed beyond the canary deadline for the control plane's reply. */
 const REPLY_MARGIN_SECONDS = 10;
 
-/** A self-test that ran and failed; the program prints it and exits with code 1. */
+/** Error for a self-test that ran and failed. The program prints it and exits with code 1. */
 export class SelfTestFailedError extends Error {
   override readonly name = 'SelfTestFailedError';
 }

@@ -8,7 +8,7 @@ import {
 import { AntispamClient, type TrainResponse } from '@mailshield/proto/antispam';
 import { Label } from '@mailshield/proto/learning';
 import { UsageError, type CommandSpec } from './args.js';
-import { actorOf, type CommandContext } from './command-context.js';
+import { actorOf, actorOption, type CommandContext } from './command-context.js';
 import { formatTable } from './format.js';
 
 const COMMAND = 'train';
@@ -26,7 +26,7 @@ interface TrainResult {
 export const trainSpec: CommandSpec = {
   path: [COMMAND],
   summary:
-    'Teach the antispam Bayes classifier messages as spam or ham: .eml files, or one message held in Backup.',
+    'Teach the antispam Bayes classifier messages as spam or ham: .eml files, or one message stored in Backup.',
   positionals: [
     {
       name: 'FILE...',
@@ -40,7 +40,7 @@ export const trainSpec: CommandSpec = {
     backup: {
       type: 'string',
       valueName: 'ID',
-      description: 'learn the message held in Backup under ID, instead of files',
+      description: 'learn the message stored in Backup under ID, instead of files',
     },
     antispam: {
       type: 'string',
@@ -49,8 +49,7 @@ export const trainSpec: CommandSpec = {
         'antispam gRPC address (default: the "antispam" component of "mailshieldctl status")',
     },
     actor: {
-      type: 'string',
-      valueName: 'NAME',
+      ...actorOption,
       description: 'who teaches the messages, for the audit trail (default user@host)',
     },
   },
@@ -97,11 +96,11 @@ async function* messagesOf(context: CommandContext): AsyncGenerator<[string, str
 
 /** Returns the antispam address from --antispam, else from the control plane's component list. */
 async function antispamAddress(context: CommandContext): Promise<string> {
-  const given = context.values['antispam'];
-  if (typeof given === 'string') {
-    if (parseHostPort(given) === undefined)
-      throw new UsageError(`--antispam must be host:port, not "${given}"`, COMMAND);
-    return given;
+  const option = context.values['antispam'];
+  if (typeof option === 'string') {
+    if (parseHostPort(option) === undefined)
+      throw new UsageError(`--antispam must be host:port, not "${option}"`, COMMAND);
+    return option;
   }
   const { clients } = context;
   const status = await clients.call(clients.integrity, clients.integrity.status, {});
@@ -118,7 +117,7 @@ async function antispamAddress(context: CommandContext): Promise<string> {
 
 /**
  * Sends each message to Antispam.Train, one after the other. The first failure stops the
- * command; messages taught before it stay learned, and teaching them again changes nothing.
+ * command. Messages taught before it stay learned, and teaching them again changes nothing.
  */
 export async function runTrain(context: CommandContext): Promise<void> {
   const label = labelOf(context.values);

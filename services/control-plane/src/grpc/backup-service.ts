@@ -159,7 +159,7 @@ export function backupService(deps: BackupServiceDeps): UntypedServiceImplementa
       metrics,
       async (request: ReleaseBackupRequest): Promise<ReleaseBackupResponse> => {
         const actor = actorOrUnknown(request.actor);
-        // Teaching comes first, so a failure leaves the message held and the call can be retried.
+        // Teaching comes first, so a failure leaves the message unreleased for a retry.
         if (request.notSpam) await deps.teachHam(await store.get(request.id), actor);
         const releasedAt = await releaseBackup(store, deps.bus, request, deps.instance);
         metrics.backupReleased.inc();

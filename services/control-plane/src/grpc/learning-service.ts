@@ -13,8 +13,8 @@ import { countedUnary } from './handler.js';
 
 /**
  * Implements the Learning service: Learn and GetModel of the antispam classifier's shared
- * state. A Learn that names an actor was asked for by a person (through Antispam.Train), so it
- * is written to `audit` when given.
+ * state. A Learn request that names an actor comes from a person (through Antispam.Train), so
+ * it is recorded in `audit` when the caller passes an audit log.
  */
 export function learningService(
   store: LearningStore,

@@ -18,7 +18,6 @@ interface Watcher {
  */
 export class PolicyBroadcaster {
   private readonly watchers = new Set<Watcher>();
-  private readonly componentVersions = new Map<string, number>();
   private readonly appliedVersions = new Map<string, number>();
   private newestVersion = 0;
 
@@ -74,11 +73,6 @@ export class PolicyBroadcaster {
     if (policy.version > this.newestVersion) this.publish(policy);
   }
 
-  /** Last policy version sent to each component, by component name. */
-  versionsByComponent(): ReadonlyMap<string, number> {
-    return this.componentVersions;
-  }
-
   /**
    * Records the version a component reports it applied.
    * NOTE: the map is per replica and per component name, so with several control-plane
@@ -103,7 +97,6 @@ export class PolicyBroadcaster {
   private send(watcher: Watcher, policy: Policy): void {
     if (policy.version <= watcher.version || watcher.call.cancelled) return;
     watcher.version = policy.version;
-    this.componentVersions.set(watcher.component, policy.version);
     watcher.call.write(policy);
   }
 }

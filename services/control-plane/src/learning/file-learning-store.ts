@@ -27,7 +27,7 @@ interface StoredState {
 
 /**
  * The learned messages as one JSON file, `state.json` in `directory`, rewritten atomically on
- * every change; token counts are rebuilt in memory at open. Every Learn rewrites the whole
+ * every change. Token counts are rebuilt in memory at open. Every Learn rewrites the whole
  * file, which suits the local run, not a large corpus.
  * NOTE: the lock is in-process only, so two processes must not share one folder.
  */

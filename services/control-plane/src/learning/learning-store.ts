@@ -1,11 +1,11 @@
 import { InvalidArgumentError } from '@mailshield/common';
 import { Label, type LearnRequest } from '@mailshield/proto/learning';
-import { actorProblem } from '../audit/audit-log.js';
+import { actorOrUnknown, actorProblem } from '../audit/audit-log.js';
 import { ErrorCodes } from '../errors.js';
 
 export type LearnedClass = 'spam' | 'ham';
 
-/** Distinct tokens accepted per message; the antispam tokenizer keeps at most 3000. */
+/** Maximum distinct tokens per message, above the 3000 that the antispam tokenizer keeps. */
 export const MAX_TOKENS_PER_MESSAGE = 5000;
 /** Maximum token length accepted, in characters. */
 export const MAX_TOKEN_LENGTH = 200;
@@ -59,7 +59,7 @@ export interface LearningStore {
   close(): Promise<void>;
 }
 
-/** Checks a Learn request; throws InvalidArgumentError with one entry per invalid field. */
+/** Checks a Learn request and throws InvalidArgumentError with one entry per invalid field. */
 export function checkLearnRequest(request: LearnRequest): LearnInput {
   const problems: string[] = [];
   if (request.messageId === '') problems.push('message_id: must not be empty');
@@ -85,7 +85,7 @@ export function checkLearnRequest(request: LearnRequest): LearnInput {
     messageId: request.messageId,
     label: request.label === Label.LABEL_SPAM ? 'spam' : 'ham',
     tokens,
-    actor: request.actor === '' ? 'unknown' : request.actor,
+    actor: actorOrUnknown(request.actor),
   };
 }
 

@@ -102,7 +102,7 @@ export class PgLearningStore implements LearningStore {
     }
   }
 
-  /** The pool belongs to whoever opened the database, so it stays open. */
+  /** The pool belongs to the code that opened the database, so it stays open. */
   async close(): Promise<void> {}
 
   private async readState(client: pg.PoolClient): Promise<StateRow> {
@@ -113,7 +113,7 @@ export class PgLearningStore implements LearningStore {
     return result.rows[0] ?? { version: '0', spam_messages: '0', ham_messages: '0' };
   }
 
-  /** Adds `sign` to the `label` count of every token; rows left with no counts are deleted. */
+  /** Adds `sign` to the `label` count of every token and deletes rows left with no counts. */
   private async addCounts(
     client: pg.PoolClient,
     tokens: string[],

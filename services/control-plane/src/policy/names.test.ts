@@ -21,7 +21,7 @@ test('isDomainName accepts upper case', () => {
   assert.equal(isDomainName('-Bad.Example'), false);
 });
 
-test('trustedNetworkProblem refuses wide blocks', () => {
+test('trustedNetworkProblem rejects wide blocks', () => {
   for (const wide of ['0.0.0.0/1', '128.0.0.0/1', '0.0.0.0/7', '::/1', '8000::/1', '2000::/3']) {
     assert.match(trustedNetworkProblem(wide) ?? '', /open relay/, wide);
   }

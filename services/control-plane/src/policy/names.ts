@@ -4,7 +4,7 @@ const labelPattern = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
 
 /**
  * Checks a DNS domain name in ASCII form (RFC 1035 section 2.3.4 limits, letters, digits and
- * hyphens; internationalized names must be given as punycode `xn--` labels). Letters may be
+ * hyphens, so internationalized names must be punycode `xn--` labels). Letters may be
  * of either case, because DNS names compare without regard to case (RFC 4343).
  */
 export function isDomainName(name: string): boolean {
@@ -31,7 +31,7 @@ export function cidrProblem(text: string): string | undefined {
 }
 
 /**
- * Shortest prefixes accepted for trusted networks. A wider block holds a large part of the
+ * Shortest prefixes accepted for trusted networks. A wider block contains a large part of the
  * public address space, so trusting it would let most of the internet relay.
  */
 export const MIN_TRUSTED_PREFIX = { ipv4: 8, ipv6: 16 } as const;
@@ -44,7 +44,7 @@ export function trustedNetworkProblem(text: string): string | undefined {
   const minimum = isIPv4(address) ? MIN_TRUSTED_PREFIX.ipv4 : MIN_TRUSTED_PREFIX.ipv6;
   if (Number(prefixText) < minimum) {
     return (
-      `prefix length ${prefixText} is shorter than /${minimum}, so the block holds much of the ` +
+      `prefix length ${prefixText} is shorter than /${minimum}, so the block contains much of the ` +
       'internet and the gateway would be an open relay; list the networks of your own mail servers'
     );
   }

@@ -23,7 +23,7 @@ export function ignoredSeedVariables(seed: SeedSettings, stored: Policy): string
   return ignored;
 }
 
-function sameList(given: string[], stored: string[]): boolean {
+function sameList(seed: string[], stored: string[]): boolean {
   const normalize = (items: string[]) => items.map((item) => item.toLowerCase()).sort();
-  return JSON.stringify(normalize(given)) === JSON.stringify(normalize(stored));
+  return JSON.stringify(normalize(seed)) === JSON.stringify(normalize(stored));
 }

@@ -211,7 +211,7 @@ test('mailshieldctl policy versions and YAML', async (t) => {
     assert.deepEqual(policy.antispam.senderBlocklist, ['Spammer@Spam.Test', '@Bad.Test']);
   });
 
-  await t.test('-o yaml is refused elsewhere', async () => {
+  await t.test('-o yaml rejected elsewhere', async () => {
     const result = await cli('policy', 'history', '-o', 'yaml');
     assert.equal(result.code, 2);
     assert.match(result.stderr, /-o must be table or json, not "yaml"/);

@@ -376,9 +376,9 @@ test('mailshieldctl against a real control plane', async (t) => {
     const result = await cli('backup', 'delete', 'cli-2', '--actor', 'remover');
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^deleted cli-2 \(\d+ bytes\)$/m);
-    const gone = await cli('backup', 'show', 'cli-2');
-    assert.equal(gone.code, 1);
-    assert.equal(gone.stderr, 'error: backup "cli-2" not found (NOT_FOUND)\n');
+    const afterDelete = await cli('backup', 'show', 'cli-2');
+    assert.equal(afterDelete.code, 1);
+    assert.equal(afterDelete.stderr, 'error: backup "cli-2" not found (NOT_FOUND)\n');
   });
 
   await t.test('audit list shows admin actions', async () => {

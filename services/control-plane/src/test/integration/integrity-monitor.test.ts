@@ -133,6 +133,7 @@ test('dry run outside Kubernetes', async (t) => {
   const component = await startGrpcServer('127.0.0.1', 0, [], silentLogger);
   t.after(() => component.stop());
   component.setHealth('NOT_SERVING');
+
   const registry = new Registry();
   const settings = {
     ...defaultIntegritySettings(['antivirus']),
@@ -146,6 +147,7 @@ test('dry run outside Kubernetes', async (t) => {
     identity: 'cp-dry',
   });
   monitor.start();
+
   const status = () => monitor.snapshot(new Map())[0]!;
   await waitFor(() => status().lastAction !== '', 'a last action');
   assert.match(
@@ -157,6 +159,7 @@ test('dry run outside Kubernetes', async (t) => {
   assert.equal(status().restartsInWindow, 1);
   assert.ok(status().lastRestartAt instanceof Date);
   assert.deepEqual(monitor.leadership(), { isLeader: true, holderIdentity: 'cp-dry' });
+
   assert.match(
     await registry.metrics(),
     /mailshield_control_plane_restarts_total\{component="antivirus",action="delete_pod",result="done",dry_run="true"\} 1/,

@@ -28,7 +28,7 @@ test('self-test without a reachable interceptor', async (t) => {
   const address = `127.0.0.1:${service.ports['grpc']}`;
   const cli = (...args: string[]) => runCli([...args, '--address', address]);
 
-  await t.test('fails in time and says why', async () => {
+  await t.test('fails in time with reason', async () => {
     const started = performance.now();
     const result = await cli('self-test', '--deadline', '1');
     const seconds = (performance.now() - started) / 1000;
