@@ -1,14 +1,6 @@
 import { migrate, type Database } from '../storage/postgres.js';
 import { auditLimit, type AuditEntry, type AuditLog, type AuditQuery } from './audit-log.js';
 
-interface AuditRow {
-  at: Date;
-  actor: string;
-  action: string;
-  target: string;
-  detail: string;
-}
-
 /**
  * The audit log as rows of `audit_log` in PostgreSQL. Rows are only inserted; the serial id
  * orders entries of the same instant from several replicas.
@@ -41,12 +33,12 @@ export class PgAuditLog implements AuditLog {
     }
     values.push(auditLimit(query.limit));
     const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
-    const result = await this.db.pool.query<AuditRow>(
+    const result = await this.db.pool.query<AuditEntry>(
       `SELECT at, actor, action, target, detail FROM ${this.db.schema}.audit_log ${where}
        ORDER BY id DESC LIMIT $${values.length}`,
       values,
     );
-    return result.rows.map((row) => ({ ...row }));
+    return result.rows;
   }
 
   /** The pool belongs to whoever opened the database, so it stays open. */

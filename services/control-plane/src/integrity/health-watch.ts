@@ -127,16 +127,10 @@ export class HealthWatch {
     for (const stream of this.streams.slice(2)) {
       if (stream.status === undefined || stream.status === ServingStatus.SERVICE_UNKNOWN) continue;
       const name = stream.service.slice(dependencyHealthService('').length);
-      const isServing = stream.status === ServingStatus.SERVING;
-      reported.push({
-        name,
-        health: isServing
-          ? 'SERVING'
-          : stream.status === ServingStatus.NOT_SERVING
-            ? 'NOT_SERVING'
-            : 'UNKNOWN',
-        detail: '',
-      });
+      let health: Health = 'UNKNOWN';
+      if (stream.status === ServingStatus.SERVING) health = 'SERVING';
+      if (stream.status === ServingStatus.NOT_SERVING) health = 'NOT_SERVING';
+      reported.push({ name, health, detail: '' });
     }
     return reported;
   }

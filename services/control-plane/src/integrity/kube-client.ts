@@ -173,18 +173,14 @@ export class KubeClient {
 
   /** Creates a lease; resolves false when another replica created it first. */
   async createLease(name: string, spec: Omit<LeaseRecord, 'resourceVersion'>): Promise<boolean> {
-    try {
-      await this.timed(
+    return falseOnConflict(
+      this.timed(
         this.coordination.createNamespacedLease({
           namespace: this.namespace,
           body: { metadata: { name, namespace: this.namespace }, spec: toLeaseSpec(spec) },
         }),
-      );
-      return true;
-    } catch (err) {
-      if (err instanceof ApiException && err.code === 409) return false;
-      throw err;
-    }
+      ),
+    );
   }
 
   /**
@@ -192,8 +188,8 @@ export class KubeClient {
    * changed it in between (the API server returns 409 Conflict).
    */
   async replaceLease(name: string, lease: LeaseRecord): Promise<boolean> {
-    try {
-      await this.timed(
+    return falseOnConflict(
+      this.timed(
         this.coordination.replaceNamespacedLease({
           name,
           namespace: this.namespace,
@@ -202,12 +198,19 @@ export class KubeClient {
             spec: toLeaseSpec(lease),
           },
         }),
-      );
-      return true;
-    } catch (err) {
-      if (err instanceof ApiException && err.code === 409) return false;
-      throw err;
-    }
+      ),
+    );
+  }
+}
+
+/** Resolves true once `request` succeeds, or false when the API server returns 409 Conflict. */
+async function falseOnConflict(request: Promise<unknown>): Promise<boolean> {
+  try {
+    await request;
+    return true;
+  } catch (err) {
+    if (err instanceof ApiException && err.code === 409) return false;
+    throw err;
   }
 }
 

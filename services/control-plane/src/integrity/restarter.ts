@@ -120,11 +120,13 @@ export class Restarter {
     const kube = this.options.kube;
     const isPodDelete = repair.mode === 'delete-pod';
     const action = isPodDelete ? 'delete_pod' : 'rollout_restart';
-    const objectText = isPodDelete
-      ? target.pod === undefined
-        ? `the pod of ${component} at ${target.address}`
-        : `pod ${target.pod.name}`
-      : `the rollout of deployment ${repair.deployment}`;
+    let objectText = `the rollout of deployment ${repair.deployment}`;
+    if (isPodDelete) {
+      objectText =
+        target.pod === undefined
+          ? `the pod of ${component} at ${target.address}`
+          : `pod ${target.pod.name}`;
+    }
     const verb = isPodDelete ? 'delete' : 'restart';
     const reason = describeSickness(target, now);
     entry.nextAllowedAt = now + entry.backoffMs;

@@ -135,8 +135,7 @@ export class SelfTest {
         EXPECTATIONS.map((expectation) => this.check(client, expectation, deadlineSeconds)),
       );
       checks = outcomes.map(({ check }) => check);
-      const unreachable = outcomes.find(({ isUnreachable }) => isUnreachable);
-      if (unreachable !== undefined) {
+      if (outcomes.some(({ isUnreachable }) => isUnreachable)) {
         detail = `the interceptor at ${formatHostPort(this.options.interceptor!)} is unreachable`;
       }
     }
@@ -161,8 +160,14 @@ export class SelfTest {
     try {
       const response = await inject(client, expectation.kind, deadlineSeconds);
       const { passed, got } = evaluate(expectation, response, deadlineSeconds);
-      const check = { name: expectation.name, passed, expected: expected(expectation), got };
-      return { check: { ...check, seconds: seconds() }, isUnreachable: false };
+      const check = {
+        name: expectation.name,
+        passed,
+        expected: expected(expectation),
+        got,
+        seconds: seconds(),
+      };
+      return { check, isUnreachable: false };
     } catch (err) {
       const serviceError = err as ServiceError;
       const code = GrpcStatus[serviceError.code] ?? String(serviceError.code);
