@@ -2,7 +2,7 @@ import { migrate, type Database } from '../storage/postgres.js';
 import { auditLimit, type AuditEntry, type AuditLog, type AuditQuery } from './audit-log.js';
 
 /**
- * The audit log as rows of `audit_log` in PostgreSQL. Rows are only inserted; the serial id
+ * The audit log as rows of `audit_log` in PostgreSQL. Rows are only inserted, and the serial id
  * orders entries of the same instant from several replicas.
  */
 export class PgAuditLog implements AuditLog {
@@ -41,6 +41,6 @@ export class PgAuditLog implements AuditLog {
     return result.rows;
   }
 
-  /** The pool belongs to whoever opened the database, so it stays open. */
+  /** Leaves the pool open, because it belongs to the caller that opened the database. */
   async close(): Promise<void> {}
 }

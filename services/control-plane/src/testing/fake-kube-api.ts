@@ -87,7 +87,7 @@ export class FakeKubeApi {
     });
   }
 
-  /** Requests with this method whose path starts with `prefix`. */
+  /** Returns the requests with this method whose path starts with `prefix`. */
   requestsTo(method: string, prefix: string): RecordedRequest[] {
     return this.requests.filter((r) => r.method === method && r.path.startsWith(prefix));
   }
@@ -136,7 +136,7 @@ export class FakeKubeApi {
       return reply(
         response,
         400,
-        status(400, 'BadRequest', 'the fake knows equality selectors only'),
+        status(400, 'BadRequest', 'the fake supports only equality selectors'),
       );
     const items = [...this.pods.values()]
       .filter((pod) => [...wanted].every(([key, value]) => pod.labels[key] === value))
