@@ -64,7 +64,7 @@ export interface ControlPlaneOptions extends CommonOptions {
    */
   selfTestIntervalSeconds: number;
   /**
-   * How long each canary of a self-test may take to get its verdict, in seconds
+   * Maximum time for each canary of a self-test to get its verdict, in seconds
    * (MAILSHIELD_SELF_TEST_DEADLINE_SECONDS), at most 300. Default 30.
    */
   selfTestDeadlineSeconds: number;

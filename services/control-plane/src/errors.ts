@@ -11,7 +11,7 @@ export const ErrorCodes = {
   policyInvalid: 'CP_POLICY_INVALID',
   policyVersionConflict: 'CP_POLICY_VERSION_CONFLICT',
   policyVersionNotFound: 'CP_POLICY_VERSION_NOT_FOUND',
-  /** A History, Rollback or ReportApplied request with a field out of range. */
+  /** History, Rollback or ReportApplied request with a field out of range. */
   policyRequestInvalid: 'CP_POLICY_REQUEST_INVALID',
   backupInvalid: 'CP_BACKUP_INVALID',
   backupNotFound: 'CP_BACKUP_NOT_FOUND',
@@ -19,17 +19,17 @@ export const ErrorCodes = {
   releaseInvalid: 'CP_RELEASE_INVALID',
   releasePublishFailed: 'CP_RELEASE_PUBLISH_FAILED',
   storeCorrupt: 'CP_STORE_CORRUPT',
-  /** A sealed Backup body fails its check or needs a key that is not configured. */
+  /** Sealed Backup body that fails its check or needs a key that is not configured. */
   backupUnreadable: 'CP_BACKUP_UNREADABLE',
   learnInvalid: 'CP_LEARN_INVALID',
-  /** Release as not spam could not teach the antispam, so nothing was released. */
+  /** Release as not spam whose teaching of the antispam failed, so nothing was released. */
   learnUnavailable: 'CP_LEARN_UNAVAILABLE',
   selfTestInvalid: 'CP_SELF_TEST_INVALID',
-  /** Integrity.SelfTest was called on a control plane built without the self-test. */
+  /** Integrity.SelfTest call on a control plane built without the self-test. */
   selfTestUnavailable: 'CP_SELF_TEST_UNAVAILABLE',
-  /** A request names an actor with control or format characters, or a too long one. */
+  /** Actor name with control or format characters, or longer than the maximum. */
   actorInvalid: 'CP_ACTOR_INVALID',
-  /** Rollback was asked for the version that is already current. */
+  /** Rollback request for the version that is already current. */
   policyRollbackCurrent: 'CP_POLICY_ROLLBACK_CURRENT',
 } as const;
 

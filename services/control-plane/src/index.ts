@@ -8,6 +8,7 @@ import {
   defaultPolicy,
   startGrpcServer,
   startMetricsServer,
+  type HostPort,
   type RunningService,
   type ServiceDeps,
 } from '@mailshield/common';
@@ -51,6 +52,19 @@ export {
   StoreCorruptError,
 } from './errors.js';
 export { BackupKey } from './backup/body-codec.js';
+
+/** gRPC services whose health the control plane reports, beside the overall health. */
+const servedServices = [
+  'mailshield.v1.Config',
+  'mailshield.v1.Backup',
+  'mailshield.v1.Integrity',
+  'mailshield.v1.Learning',
+  'mailshield.v1.Audit',
+];
+
+function componentAddress(options: ControlPlaneOptions, name: string): HostPort | undefined {
+  return options.components.find((component) => component.name === name)?.address;
+}
 
 /** Builds the policy that an empty store starts with, from the seed settings. */
 export function seedPolicy(options: ControlPlaneOptions): Policy {
@@ -101,7 +115,7 @@ export async function startControlPlane(
     identity: options.instance,
   });
   const selfTest = new SelfTest({
-    interceptor: options.components.find((component) => component.name === 'interceptor')?.address,
+    interceptor: componentAddress(options, 'interceptor'),
     intervalSeconds: options.selfTestIntervalSeconds,
     deadlineSeconds: options.selfTestDeadlineSeconds,
     logger,
@@ -124,9 +138,7 @@ export async function startControlPlane(
           metrics,
           instance: options.instance,
           audit: stores.audit,
-          teachHam: createHamTeacher(
-            options.components.find((component) => component.name === 'antispam')?.address,
-          ),
+          teachHam: createHamTeacher(componentAddress(options, 'antispam')),
         }),
       },
       {
@@ -173,13 +185,7 @@ export async function startControlPlane(
       );
     });
   }, options.policyPollSeconds * 1000);
-  grpc.setHealth('SERVING', [
-    'mailshield.v1.Config',
-    'mailshield.v1.Backup',
-    'mailshield.v1.Integrity',
-    'mailshield.v1.Learning',
-    'mailshield.v1.Audit',
-  ]);
+  grpc.setHealth('SERVING', servedServices);
   logger.info(
     {
       event: 'control_plane.started',
@@ -199,13 +205,7 @@ export async function startControlPlane(
     registry,
     async stop() {
       clearInterval(poller);
-      grpc.setHealth('NOT_SERVING', [
-        'mailshield.v1.Config',
-        'mailshield.v1.Backup',
-        'mailshield.v1.Integrity',
-        'mailshield.v1.Learning',
-        'mailshield.v1.Audit',
-      ]);
+      grpc.setHealth('NOT_SERVING', servedServices);
       broadcaster.closeAll();
       await grpc.stop();
       await monitor.stop();

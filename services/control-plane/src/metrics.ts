@@ -109,7 +109,7 @@ export function createControlPlaneMetrics(registry: Registry): ControlPlaneMetri
     }),
     leader: new Gauge({
       name: 'mailshield_control_plane_leader',
-      help: '1 while this replica holds the leader lease and may restart components, 0 otherwise.',
+      help: '1 while this replica is the leader lease holder and may restart components, 0 otherwise.',
       registers,
     }),
     selfTestPassed: new Gauge({

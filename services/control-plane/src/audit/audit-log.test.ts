@@ -19,6 +19,7 @@ function auditLogContract(name: string, factory: Factory, skip: boolean): void {
       const { log, reopen } = await factory(t);
       await log.open();
       const before = Date.now();
+
       for (let n = 1; n <= 3; n += 1)
         await log.record({
           actor: 'alice',
@@ -27,10 +28,12 @@ function auditLogContract(name: string, factory: Factory, skip: boolean): void {
           detail: `n=${n}`,
         });
       await log.close();
+
       const reopened = reopen();
       await reopened.open();
       t.after(() => reopened.close());
       const entries = await reopened.list({ limit: 0, target: '', actor: '' });
+
       assert.deepEqual(
         entries.map((entry) => [entry.actor, entry.action, entry.target, entry.detail]),
         [
@@ -53,6 +56,7 @@ function auditLogContract(name: string, factory: Factory, skip: boolean): void {
       await log.record({ actor: 'alice', action: 'backup.show', target: 'm-1', detail: '' });
       await log.record({ actor: 'bob', action: 'backup.delete', target: 'm-1', detail: '' });
       await log.record({ actor: 'bob', action: 'policy.set', target: 'policy', detail: 'v2' });
+
       const pairs = async (target: string, actor: string, limit = 0) =>
         (await log.list({ target, actor, limit })).map((entry) => `${entry.actor}:${entry.action}`);
       assert.deepEqual(await pairs('m-1', ''), ['bob:backup.delete', 'alice:backup.show']);
@@ -90,6 +94,7 @@ test('file audit log skips a torn last line', async (t) => {
   await log.record({ actor: 'alice', action: 'backup.show', target: 'm-1', detail: '' });
   await log.close();
   await appendFile(path, '{"at":"2024-01-01T00:00:00Z","actor":"cut');
+
   const reopened = new FileAuditLog(path);
   await reopened.open();
   t.after(() => reopened.close());
@@ -97,11 +102,13 @@ test('file audit log skips a torn last line', async (t) => {
     (await reopened.list({ limit: 0, target: '', actor: '' })).map((entry) => entry.target),
     ['m-1'],
   );
+
   await reopened.record({ actor: 'bob', action: 'backup.delete', target: 'm-2', detail: '' });
   assert.deepEqual(
     (await reopened.list({ limit: 0, target: '', actor: '' })).map((entry) => entry.target),
     ['m-2', 'm-1'],
   );
+
   const lines = (await readFile(path, 'utf8')).split('\n');
   assert.equal(lines.length, 3);
   assert.equal(lines[2], '');

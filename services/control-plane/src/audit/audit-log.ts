@@ -4,18 +4,19 @@ import { unsafeCharacters } from '../text.js';
 /** One administrative action: who did what, when, to which object. */
 export interface AuditEntry {
   at: Date;
-  /** The person or tool that made the request, as the caller named itself (such as user@host). */
+  /** Person or tool that made the request, as the caller named itself (such as user@host). */
   actor: string;
-  /** The action name, such as "backup.release", "backup.delete" or "policy.set". */
+  /** Action name, such as "backup.release", "backup.delete" or "policy.set". */
   action: string;
-  /** The object acted on, such as a message id or "policy". */
+  /** Object acted on, such as a message id or "policy". */
   target: string;
   /** Further facts in words, such as the other recipients or the new policy version. */
   detail: string;
 }
 
+/** Filter and limit of an audit log listing. */
 export interface AuditQuery {
-  /** At most this many entries, newest first; see `auditLimit`. */
+  /** Maximum number of entries, newest first, as `auditLimit` clamps it. */
   limit: number;
   /** Only entries for this target, when not ''. */
   target: string;

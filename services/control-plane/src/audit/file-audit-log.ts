@@ -111,8 +111,10 @@ function parseEntry(line: string, path: string, lineNumber: number): AuditEntry 
       detail: String(value['detail'] ?? ''),
     };
   } catch (err) {
-    throw new StoreCorruptError(`audit log ${path} line ${lineNumber} cannot be read`, {
-      cause: err,
-    });
+    throw new StoreCorruptError(
+      `audit log ${path} line ${lineNumber} cannot be read: ${(err as Error).message}. ` +
+        'Repair or remove that line.',
+      { cause: err },
+    );
   }
 }

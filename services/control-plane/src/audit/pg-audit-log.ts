@@ -1,16 +1,8 @@
 import { migrate, type Database } from '../storage/postgres.js';
 import { auditLimit, type AuditEntry, type AuditLog, type AuditQuery } from './audit-log.js';
 
-interface AuditRow {
-  at: Date;
-  actor: string;
-  action: string;
-  target: string;
-  detail: string;
-}
-
 /**
- * The audit log as rows of `audit_log` in PostgreSQL. Rows are only inserted; the serial id
+ * The audit log as rows of `audit_log` in PostgreSQL. Rows are only inserted, and the serial id
  * orders entries of the same instant from several replicas.
  */
 export class PgAuditLog implements AuditLog {
@@ -41,14 +33,14 @@ export class PgAuditLog implements AuditLog {
     }
     values.push(auditLimit(query.limit));
     const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
-    const result = await this.db.pool.query<AuditRow>(
+    const result = await this.db.pool.query<AuditEntry>(
       `SELECT at, actor, action, target, detail FROM ${this.db.schema}.audit_log ${where}
        ORDER BY id DESC LIMIT $${values.length}`,
       values,
     );
-    return result.rows.map((row) => ({ ...row }));
+    return result.rows;
   }
 
-  /** The pool belongs to whoever opened the database, so it stays open. */
+  /** Leaves the pool open, because it belongs to the caller that opened the database. */
   async close(): Promise<void> {}
 }

@@ -35,9 +35,9 @@ export interface HealthWatchOptions {
 interface StreamState {
   service: string;
   call: ClientReadableStream<HealthCheckResponse> | undefined;
-  /** Last status sent; undefined while no stream is open. */
+  /** Last status received, or undefined while no stream is open. */
   status: ServingStatus | undefined;
-  /** Why the stream is not open, such as `UNAVAILABLE: connection refused`. */
+  /** Reason the stream is not open, such as `UNAVAILABLE: connection refused`. */
   error: string;
   backoffMs: number;
   timer: NodeJS.Timeout | undefined;
@@ -115,28 +115,22 @@ export class HealthWatch {
     if (this.streams[1]!.status === ServingStatus.NOT_SERVING) {
       return {
         health: 'DEGRADED',
-        detail: 'the component reports itself degraded; its metrics and logs say why',
+        detail: 'the component reports itself degraded. Check its metrics and logs for the reason.',
       };
     }
     return { health: 'SERVING', detail: '' };
   }
 
-  /** Lists the dependencies the component reports, leaving out those it does not know. */
+  /** Lists the dependencies the component reports, leaving out those reported SERVICE_UNKNOWN. */
   dependencies(): DependencyStatus[] {
     const reported: DependencyStatus[] = [];
     for (const stream of this.streams.slice(2)) {
       if (stream.status === undefined || stream.status === ServingStatus.SERVICE_UNKNOWN) continue;
       const name = stream.service.slice(dependencyHealthService('').length);
-      const isServing = stream.status === ServingStatus.SERVING;
-      reported.push({
-        name,
-        health: isServing
-          ? 'SERVING'
-          : stream.status === ServingStatus.NOT_SERVING
-            ? 'NOT_SERVING'
-            : 'UNKNOWN',
-        detail: '',
-      });
+      let health: Health = 'UNKNOWN';
+      if (stream.status === ServingStatus.SERVING) health = 'SERVING';
+      if (stream.status === ServingStatus.NOT_SERVING) health = 'NOT_SERVING';
+      reported.push({ name, health, detail: '' });
     }
     return reported;
   }
@@ -164,8 +158,8 @@ export class HealthWatch {
       stream.error = '';
       this.options.onChange();
     });
-    // Every end of a stream, cancelled ones included, reports 'error' or 'end'; without an
-    // 'error' listener a cancelled call would crash the process.
+    // Every end of a stream, cancelled ones included, emits 'error' or 'end'. An 'error' event
+    // without a listener would crash the process.
     call.on('error', (err: ServiceError) => {
       const code = GrpcStatus[err.code] ?? String(err.code);
       this.fail(stream, call, `${code}: ${err.details || err.message}`);

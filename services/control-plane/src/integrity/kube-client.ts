@@ -51,7 +51,7 @@ export class KubeClient {
   constructor(
     config: KubeConfig,
     readonly namespace: string,
-    /** Deadline of one API call, in seconds; a call still running then is an error. */
+    /** Deadline of one API call, in seconds, after which the call fails. */
     private readonly requestTimeoutSeconds = 10,
   ) {
     this.core = config.makeApiClient(CoreV1Api);
@@ -68,7 +68,7 @@ export class KubeClient {
   }
 
   /**
-   * Lists the pods matching `labelSelector` that run and have an address; pods already being
+   * Lists the pods matching `labelSelector` that run and have an address. Pods already being
    * deleted are left out, since their replacement is on its way.
    */
   async listPods(labelSelector: string): Promise<PodTarget[]> {
@@ -87,7 +87,7 @@ export class KubeClient {
     return pods;
   }
 
-  /** Deletes a pod; its ReplicaSet or StatefulSet creates a replacement. */
+  /** Deletes a pod, so that its ReplicaSet or StatefulSet creates a replacement. */
   async deletePod(name: string): Promise<void> {
     await this.timed(this.core.deleteNamespacedPod({ name, namespace: this.namespace }));
   }
@@ -158,7 +158,7 @@ export class KubeClient {
     return Promise.race([request, timeout]).finally(() => clearTimeout(timer));
   }
 
-  /** Reads a lease; undefined when it does not exist. */
+  /** Reads a lease, or returns undefined when it does not exist. */
   async readLease(name: string): Promise<LeaseRecord | undefined> {
     try {
       const lease = await this.timed(
@@ -171,29 +171,25 @@ export class KubeClient {
     }
   }
 
-  /** Creates a lease; resolves false when another replica created it first. */
+  /** Creates a lease, or resolves false when another replica created it first. */
   async createLease(name: string, spec: Omit<LeaseRecord, 'resourceVersion'>): Promise<boolean> {
-    try {
-      await this.timed(
+    return falseOnConflict(
+      this.timed(
         this.coordination.createNamespacedLease({
           namespace: this.namespace,
           body: { metadata: { name, namespace: this.namespace }, spec: toLeaseSpec(spec) },
         }),
-      );
-      return true;
-    } catch (err) {
-      if (err instanceof ApiException && err.code === 409) return false;
-      throw err;
-    }
+      ),
+    );
   }
 
   /**
-   * Replaces a lease if it is still at `resourceVersion`; resolves false when another replica
-   * changed it in between (the API server returns 409 Conflict).
+   * Replaces a lease if it is still at `resourceVersion`, or resolves false when another
+   * replica changed it in between (the API server returns 409 Conflict).
    */
   async replaceLease(name: string, lease: LeaseRecord): Promise<boolean> {
-    try {
-      await this.timed(
+    return falseOnConflict(
+      this.timed(
         this.coordination.replaceNamespacedLease({
           name,
           namespace: this.namespace,
@@ -202,12 +198,19 @@ export class KubeClient {
             spec: toLeaseSpec(lease),
           },
         }),
-      );
-      return true;
-    } catch (err) {
-      if (err instanceof ApiException && err.code === 409) return false;
-      throw err;
-    }
+      ),
+    );
+  }
+}
+
+/** Resolves true once `request` succeeds, or false when the API server returns 409 Conflict. */
+async function falseOnConflict(request: Promise<unknown>): Promise<boolean> {
+  try {
+    await request;
+    return true;
+  } catch (err) {
+    if (err instanceof ApiException && err.code === 409) return false;
+    throw err;
   }
 }
 

@@ -42,7 +42,7 @@ export class LeaderLease {
 
   constructor(private readonly options: LeaderLeaseOptions) {}
 
-  /** Current leadership; outside Kubernetes this replica always leads. */
+  /** Returns the current leadership. Outside Kubernetes this replica always leads. */
   leadership(): Leadership {
     if (this.options.kube === undefined)
       return { isLeader: true, holderIdentity: this.options.identity };
@@ -95,12 +95,12 @@ export class LeaderLease {
     } catch (err) {
       this.options.logger.warn(
         { err, event: 'integrity.lease_release_failed', lease: name },
-        'could not release the leader lease; another replica takes over once it expires',
+        'releasing the leader lease failed, so another replica takes it over once it expires',
       );
     }
   }
 
-  /** Runs one round: creates, renews or takes over the lease, or notes who holds it. */
+  /** Runs one round: creates, renews or takes over the lease, or records its current holder. */
   async tryAcquireOrRenew(): Promise<void> {
     const kube = this.options.kube;
     if (kube === undefined) return;
@@ -134,7 +134,7 @@ export class LeaderLease {
       if (message !== this.lastError)
         this.options.logger.warn(
           { err, event: 'integrity.lease_failed', lease: name },
-          'reading or renewing the leader lease failed; retrying',
+          `reading or renewing the leader lease failed, retrying in ${this.options.settings.renewSeconds} s`,
         );
       this.lastError = message;
     }

@@ -19,9 +19,10 @@ interface Instance {
   since: Date;
 }
 
+/** A monitored component with its instances and merged health. */
 interface Tracked {
   component: MonitoredComponent;
-  /** By pod name, or by component name for a fixed address. */
+  /** Instances by pod name, or by component name for a fixed address. */
   instances: Map<string, Instance>;
   health: Health;
   detail: string;
@@ -39,7 +40,7 @@ export interface IntegrityMonitorOptions {
   timeoutSeconds: number;
   logger: Logger;
   metrics: ControlPlaneMetrics;
-  /** Restart and lease settings; default: dry run outside Kubernetes. */
+  /** Restart and lease settings. The default is a dry run outside Kubernetes. */
   settings?: IntegritySettings;
   /** This replica's name in the leader lease and in Events. Default "control-plane". */
   identity?: string;
@@ -114,7 +115,7 @@ export class IntegrityMonitor {
         .catch((err: unknown) => {
           this.options.logger.error(
             { err, event: 'integrity.round_failed' },
-            'an integrity round failed; retrying at the next interval',
+            `integrity round failed, retrying in ${this.options.intervalSeconds} s`,
           );
         })
         .finally(() => {
@@ -161,7 +162,7 @@ export class IntegrityMonitor {
     return this.lease.leadership();
   }
 
-  /** Current status of every component; `policyVersions` gives the version each one was sent. */
+  /** Returns the status of every component, with the policy version `policyVersions` gives it. */
   snapshot(policyVersions: ReadonlyMap<string, number>): ComponentStatus[] {
     return this.tracked.map((tracked) => {
       const restart = this.restarter.state(tracked.component.name);
@@ -269,7 +270,7 @@ export class IntegrityMonitor {
     this.evaluate(tracked);
   }
 
-  /** Sets the component's health to the worst of its instances, and its metrics. */
+  /** Sets the component's health to the worst of its instances and updates its metrics. */
   private evaluate(tracked: Tracked): void {
     const instances = [...tracked.instances.values()];
     let health: Health = 'UNKNOWN';
@@ -296,7 +297,7 @@ export class IntegrityMonitor {
     }
   }
 
-  /** Merges the dependencies of all instances, keeping the worst health of each. */
+  /** Merges the dependencies of all instances, keeping the first report that is not SERVING. */
   private dependencies(tracked: Tracked): DependencyStatus[] {
     const byName = new Map<string, DependencyStatus>();
     for (const [key, instance] of tracked.instances) {

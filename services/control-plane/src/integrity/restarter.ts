@@ -120,11 +120,13 @@ export class Restarter {
     const kube = this.options.kube;
     const isPodDelete = repair.mode === 'delete-pod';
     const action = isPodDelete ? 'delete_pod' : 'rollout_restart';
-    const objectText = isPodDelete
-      ? target.pod === undefined
-        ? `the pod of ${component} at ${target.address}`
-        : `pod ${target.pod.name}`
-      : `the rollout of deployment ${repair.deployment}`;
+    let objectText = `the rollout of deployment ${repair.deployment}`;
+    if (isPodDelete) {
+      objectText =
+        target.pod === undefined
+          ? `the pod of ${component} at ${target.address}`
+          : `pod ${target.pod.name}`;
+    }
     const verb = isPodDelete ? 'delete' : 'restart';
     const reason = describeSickness(target, now);
     entry.nextAllowedAt = now + entry.backoffMs;
@@ -185,7 +187,7 @@ export class Restarter {
     } catch (err) {
       this.options.logger.warn(
         { err, event: 'integrity.event_failed', object: subject.name },
-        `could not record the restart as a Kubernetes Event: ${describeKubeError(err)}`,
+        `recording the restart as a Kubernetes Event failed: ${describeKubeError(err)}`,
       );
     }
   }
@@ -207,7 +209,8 @@ export class Restarter {
         window_seconds: restartWindowSeconds,
         unhealthy_since: new Date(now).toISOString(),
       },
-      `${component} stays unhealthy after ${entry.restarts.length} restarts; it needs a person`,
+      `${component} stays unhealthy after ${entry.restarts.length} restarts, and the next restart ` +
+        `comes no sooner than ${resumeAt.toISOString()}. Check its logs and Kubernetes Events.`,
     );
   }
 
@@ -226,7 +229,7 @@ export class Restarter {
     return entry;
   }
 
-  /** Drops restarts older than the window; a window without any resets the backoff. */
+  /** Drops restarts older than the window, and resets the backoff once none is left. */
   private prune(entry: ComponentEntry, now: number): void {
     const windowStart = now - this.options.settings.restartWindowSeconds * 1000;
     while (entry.restarts.length > 0 && entry.restarts[0]! <= windowStart) entry.restarts.shift();

@@ -18,9 +18,9 @@ import { Stage, type StageOutcome } from '@mailshield/proto/message';
 import type { ControlPlaneMetrics } from '../metrics.js';
 
 export interface SelfTestOptions {
-  /** gRPC address of the interceptor's Canary service; undefined fails every run. */
+  /** gRPC address of the interceptor's Canary service. Every run fails while it is undefined. */
   interceptor: HostPort | undefined;
-  /** Seconds between scheduled runs; 0 runs only on demand. */
+  /** Seconds between scheduled runs, or 0 to run only on demand. */
   intervalSeconds: number;
   /** Deadline of each canary when a run names none, in seconds. */
   deadlineSeconds: number;
@@ -63,7 +63,7 @@ const FIRST_RUN_DELAY_SECONDS = 30;
  * and checks that the antivirus finds the first infected and the antispam scores the second as
  * spam. The interceptor writes each canary to the inbound topic like mail accepted over SMTP,
  * so a pass shows that the whole path works: the bus, every stage, clamd and the verdict topic.
- * A run returns within its deadline plus a few seconds, also when a stage is down.
+ * A run returns within its deadline plus `CALL_MARGIN_SECONDS`, also when a stage is down.
  */
 export class SelfTest {
   private readonly client: CanaryClient | undefined;
@@ -83,8 +83,8 @@ export class SelfTest {
   }
 
   /**
-   * Schedules a run every `intervalSeconds`; 0 schedules none. The first run comes after at most
-   * `FIRST_RUN_DELAY_SECONDS`, so a fresh start shows a result within a minute, not an interval.
+   * Schedules a run every `intervalSeconds`, unless it is 0. The first run comes after at most
+   * `FIRST_RUN_DELAY_SECONDS`, so a fresh start shows a result well before a whole interval.
    */
   start(): void {
     if (this.options.intervalSeconds <= 0) return;
@@ -115,7 +115,8 @@ export class SelfTest {
 
   /**
    * Runs both canaries now, each with `deadlineSeconds` (default: the configured deadline),
-   * and records the result as the last one. Never throws: a failure is a failed result.
+   * and records the result as the last one. An unreachable interceptor or a failed call gives
+   * a failed result, not a rejection.
    */
   async run(
     deadlineSeconds = this.options.deadlineSeconds,
@@ -135,8 +136,7 @@ export class SelfTest {
         EXPECTATIONS.map((expectation) => this.check(client, expectation, deadlineSeconds)),
       );
       checks = outcomes.map(({ check }) => check);
-      const unreachable = outcomes.find(({ isUnreachable }) => isUnreachable);
-      if (unreachable !== undefined) {
+      if (outcomes.some(({ isUnreachable }) => isUnreachable)) {
         detail = `the interceptor at ${formatHostPort(this.options.interceptor!)} is unreachable`;
       }
     }
@@ -161,8 +161,14 @@ export class SelfTest {
     try {
       const response = await inject(client, expectation.kind, deadlineSeconds);
       const { passed, got } = evaluate(expectation, response, deadlineSeconds);
-      const check = { name: expectation.name, passed, expected: expected(expectation), got };
-      return { check: { ...check, seconds: seconds() }, isUnreachable: false };
+      const check = {
+        name: expectation.name,
+        passed,
+        expected: expected(expectation),
+        got,
+        seconds: seconds(),
+      };
+      return { check, isUnreachable: false };
     } catch (err) {
       const serviceError = err as ServiceError;
       const code = GrpcStatus[serviceError.code] ?? String(serviceError.code);

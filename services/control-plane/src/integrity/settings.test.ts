@@ -38,6 +38,7 @@ test('restart mode per component', async (t) => {
     MAILSHIELD_KUBECONFIG: kubeconfig,
     MAILSHIELD_KUBERNETES_NAMESPACE: 'mail',
   }).integrity!;
+
   assert.deepEqual(settings.kubernetes, { kubeconfigFile: kubeconfig, namespace: 'mail' });
   assert.deepEqual(settings.repairs['antivirus'], {
     mode: 'rollout-restart',
@@ -54,6 +55,7 @@ test('bad integrity settings are listed', () => {
     MAILSHIELD_LEASE_DURATION_SECONDS: '10',
     MAILSHIELD_LEASE_RENEW_SECONDS: '6',
   };
+
   assert.throws(
     () => readControlPlaneOptions(env),
     (err: unknown) => {
@@ -62,7 +64,8 @@ test('bad integrity settings are listed', () => {
         'MAILSHIELD_RESTART_MODE=reboot is invalid: expected delete-pod, rollout-restart, off',
         'MAILSHIELD_LEASE_RENEW_SECONDS=6 is invalid: it must be at most half of ' +
           'MAILSHIELD_LEASE_DURATION_SECONDS=10, so one late renewal does not cost the leader its lease',
-        'MAILSHIELD_KUBECONFIG=/nonexistent/kubeconfig is invalid: the file does not exist',
+        'MAILSHIELD_KUBECONFIG=/nonexistent/kubeconfig is invalid: file not found. ' +
+          'Set it to an existing kubeconfig file or unset it.',
       ]);
       return true;
     },

@@ -28,7 +28,7 @@ export interface IntegritySettings {
   kubernetes: KubernetesAccess | undefined;
   /** Seconds a component stays NOT_SERVING or UNREACHABLE before it is restarted. */
   restartAfterSeconds: number;
-  /** Wait after a restart before the next one of the same component; doubles up to the max. */
+  /** Wait after a restart before the next one of the same component, doubled up to the maximum. */
   restartBackoffSeconds: number;
   restartBackoffMaxSeconds: number;
   /** At most `restartMaxPerWindow` restarts of one component in any `restartWindowSeconds`. */
@@ -39,12 +39,13 @@ export interface IntegritySettings {
   lease: LeaseSettings;
 }
 
+/** Leader lease that the control-plane replicas share. */
 export interface LeaseSettings {
   /** Name of the coordination.k8s.io/v1 Lease that the control-plane replicas share. */
   name: string;
   /** Seconds after its last renewal that another replica may take the lease over. */
   durationSeconds: number;
-  /** Seconds between two renewals by the holder; at most half of `durationSeconds`. */
+  /** Seconds between two renewals by the holder, at most half of `durationSeconds`. */
   renewSeconds: number;
 }
 
@@ -117,8 +118,12 @@ function readKubernetesAccess(
   const isInCluster =
     env['KUBERNETES_SERVICE_HOST'] !== undefined && existsSync(`${serviceAccountDir}/token`);
   if (kubeconfigFile === undefined && !isInCluster) return undefined;
-  if (kubeconfigFile !== undefined && !existsSync(kubeconfigFile))
-    reader.problem(`MAILSHIELD_KUBECONFIG=${kubeconfigFile} is invalid: the file does not exist`);
+  if (kubeconfigFile !== undefined && !existsSync(kubeconfigFile)) {
+    reader.problem(
+      `MAILSHIELD_KUBECONFIG=${kubeconfigFile} is invalid: file not found. ` +
+        'Set it to an existing kubeconfig file or unset it.',
+    );
+  }
   return {
     kubeconfigFile,
     namespace: reader.string('MAILSHIELD_KUBERNETES_NAMESPACE', podNamespace()),
@@ -134,7 +139,7 @@ function podNamespace(): string {
   }
 }
 
-/** Returns the settings with no variables set: a dry run outside Kubernetes. */
+/** Builds the settings of an empty environment, which is a dry run outside Kubernetes. */
 export function defaultIntegritySettings(componentNames: string[]): IntegritySettings {
   return readIntegritySettings(new EnvReader({}), componentNames, {});
 }

@@ -87,7 +87,7 @@ export class FakeKubeApi {
     });
   }
 
-  /** Requests with this method whose path starts with `prefix`. */
+  /** Returns the requests with this method whose path starts with `prefix`. */
   requestsTo(method: string, prefix: string): RecordedRequest[] {
     return this.requests.filter((r) => r.method === method && r.path.startsWith(prefix));
   }
@@ -136,7 +136,7 @@ export class FakeKubeApi {
       return reply(
         response,
         400,
-        status(400, 'BadRequest', 'the fake knows equality selectors only'),
+        status(400, 'BadRequest', 'the fake supports only equality selectors'),
       );
     const items = [...this.pods.values()]
       .filter((pod) => [...wanted].every(([key, value]) => pod.labels[key] === value))
@@ -170,12 +170,7 @@ export class FakeKubeApi {
 
   private readLease(name: string, response: ServerResponse): void {
     const lease = this.leases.get(name);
-    if (lease === undefined)
-      return reply(
-        response,
-        404,
-        status(404, 'NotFound', `leases.coordination.k8s.io "${name}" not found`),
-      );
+    if (lease === undefined) return leaseNotFound(response, name);
     reply(response, 200, lease);
   }
 
@@ -195,12 +190,7 @@ export class FakeKubeApi {
   private replaceLease(name: string, request: RecordedRequest, response: ServerResponse): void {
     const body = request.body as unknown as Lease;
     const current = this.leases.get(name);
-    if (current === undefined)
-      return reply(
-        response,
-        404,
-        status(404, 'NotFound', `leases.coordination.k8s.io "${name}" not found`),
-      );
+    if (current === undefined) return leaseNotFound(response, name);
     if (body.metadata.resourceVersion !== current.metadata.resourceVersion)
       return reply(
         response,
@@ -295,6 +285,10 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 function status(code: number, reason: string, message: string): Record<string, unknown> {
   return { apiVersion: 'v1', kind: 'Status', status: 'Failure', message, reason, code };
+}
+
+function leaseNotFound(response: ServerResponse, name: string): void {
+  reply(response, 404, status(404, 'NotFound', `leases.coordination.k8s.io "${name}" not found`));
 }
 
 function reply(response: ServerResponse, code: number, body: unknown): void {

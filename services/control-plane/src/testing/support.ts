@@ -143,13 +143,7 @@ export function openTestDatabase(
   t: { after(fn: () => Promise<void>): void },
   url: string,
 ): Database {
-  const { schema, drop } = uniqueSchema(url);
-  const db = openDatabase(url, schema);
-  t.after(async () => {
-    await db.pool.end();
-    await drop();
-  });
-  return db;
+  return openSessions(t, url, 1)[0]!;
 }
 
 /**
@@ -160,8 +154,17 @@ export function twoDatabaseSessions(
   t: { after(fn: () => Promise<void>): void },
   url: string,
 ): [Database, Database] {
+  const [first, second] = openSessions(t, url, 2);
+  return [first!, second!];
+}
+
+function openSessions(
+  t: { after(fn: () => Promise<void>): void },
+  url: string,
+  count: number,
+): Database[] {
   const { schema, drop } = uniqueSchema(url);
-  const databases: [Database, Database] = [openDatabase(url, schema), openDatabase(url, schema)];
+  const databases = Array.from({ length: count }, () => openDatabase(url, schema));
   t.after(async () => {
     for (const db of databases) await db.pool.end();
     await drop();

@@ -42,9 +42,9 @@ export interface TrainRequest {
   id: string;
   /** The whole message as received. */
   raw: Buffer;
-  /** SPAM or HAM; unspecified is invalid. */
+  /** SPAM or HAM. Unspecified is invalid. */
   label: Label;
-  /** Who taught the message, for the audit trail. */
+  /** Person or tool that taught the message, for the audit trail. */
   actor: string;
 }
 
@@ -519,7 +519,7 @@ export const AntispamService = {
   },
   /**
    * Teaches the shared Bayes classifier one message as spam or ham, through the control
-   * plane's Learning service. Idempotent by id; the other label moves the message.
+   * plane's Learning service. Idempotent by id, except that the other label moves the message.
    */
   train: {
     path: "/mailshield.v1.Antispam/Train" as const,
@@ -537,7 +537,7 @@ export interface AntispamServer extends UntypedServiceImplementation {
   scoreMessage: handleUnaryCall<ScoreMessageRequest, ScoreMessageResponse>;
   /**
    * Teaches the shared Bayes classifier one message as spam or ham, through the control
-   * plane's Learning service. Idempotent by id; the other label moves the message.
+   * plane's Learning service. Idempotent by id, except that the other label moves the message.
    */
   train: handleUnaryCall<TrainRequest, TrainResponse>;
 }
@@ -561,7 +561,7 @@ export interface AntispamClient extends Client {
   ): ClientUnaryCall;
   /**
    * Teaches the shared Bayes classifier one message as spam or ham, through the control
-   * plane's Learning service. Idempotent by id; the other label moves the message.
+   * plane's Learning service. Idempotent by id, except that the other label moves the message.
    */
   train(
     request: TrainRequest,

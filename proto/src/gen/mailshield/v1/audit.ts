@@ -43,7 +43,7 @@ export interface ListAuditRequest {
   target: string;
   /** Only entries made by this actor, when set. */
   actor: string;
-  /** At most this many entries; 0 means 50, and more than 1000 means 1000. */
+  /** Maximum number of entries. 0 means 50, and more than 1000 means 1000. */
   limit: number;
 }
 

@@ -93,13 +93,13 @@ export interface ListBackupsResponse {
 
 export interface GetBackupRequest {
   id: string;
-  /** Who reads the message, for the audit log. */
+  /** Person or tool that reads the message, for the audit log. */
   actor: string;
 }
 
 export interface ShowBackupRequest {
   id: string;
-  /** Who views the message, for the audit log. */
+  /** Person or tool that views the message, for the audit log. */
   actor: string;
 }
 
@@ -138,7 +138,7 @@ export interface BackupView {
   preview: string;
   /** True when the preview was cut. */
   previewTruncated: boolean;
-  /** Where the preview comes from: "text/plain", "text/html", or "" when there is no text. */
+  /** Source of the preview: "text/plain", "text/html", or "" when there is no text. */
   previewSource: string;
   attachments: AttachmentInfo[];
   /** Problems met while reading the message, such as MIME that could not be parsed. */
@@ -147,7 +147,7 @@ export interface BackupView {
 
 export interface DownloadBackupRequest {
   id: string;
-  /** Who downloads the message, for the audit log. */
+  /** Person or tool that downloads the message, for the audit log. */
   actor: string;
 }
 
@@ -159,7 +159,7 @@ export interface DownloadBackupResponse {
 
 export interface DeleteBackupRequest {
   id: string;
-  /** Who deletes the message, for the audit log. */
+  /** Person or tool that deletes the message, for the audit log. */
   actor: string;
 }
 

@@ -76,7 +76,7 @@ export function canaryKindToJSON(object: CanaryKind): string {
 
 export interface InjectRequest {
   kind: CanaryKind;
-  /** How long to wait for the verdict, in seconds; at most 300. */
+  /** Maximum wait for the verdict, in seconds, at most 300. */
   deadlineSeconds: number;
 }
 

@@ -46,14 +46,14 @@ export interface WatchPolicyRequest {
 }
 
 export interface PolicyHistoryRequest {
-  /** At most this many versions; 0 means 20. */
+  /** Maximum number of versions. 0 means 20. */
   limit: number;
 }
 
 /** One stored policy version, without its content. */
 export interface PolicyHistoryEntry {
   version: number;
-  /** Who stored it; "seed" for the policy a fresh store starts with. */
+  /** Person or tool that stored it, or "seed" for the policy a fresh store starts with. */
   actor: string;
   storedAt:
     | Date
@@ -71,7 +71,7 @@ export interface RollbackPolicyRequest {
   toVersion: number;
   /** Optimistic concurrency: when non-zero, Rollback fails unless this is the current version. */
   expectedVersion: number;
-  /** Who made the change, for the audit trail. */
+  /** Person or tool that made the change, for the audit trail. */
   actor: string;
 }
 
@@ -865,7 +865,7 @@ export const ConfigService = {
     responseDeserialize: (value: Buffer): PolicyHistoryResponse => PolicyHistoryResponse.decode(value),
   },
   /**
-   * Stores the content of an earlier version as a new version; history is never rewritten.
+   * Stores the content of an earlier version as a new version, so history is never rewritten.
    * Fails with NOT_FOUND for an unknown version, and like Set otherwise.
    */
   rollback: {
@@ -905,7 +905,7 @@ export interface ConfigServer extends UntypedServiceImplementation {
   /** Lists stored versions, newest first. */
   history: handleUnaryCall<PolicyHistoryRequest, PolicyHistoryResponse>;
   /**
-   * Stores the content of an earlier version as a new version; history is never rewritten.
+   * Stores the content of an earlier version as a new version, so history is never rewritten.
    * Fails with NOT_FOUND for an unknown version, and like Set otherwise.
    */
   rollback: handleUnaryCall<RollbackPolicyRequest, Policy>;
@@ -964,7 +964,7 @@ export interface ConfigClient extends Client {
     callback: (error: ServiceError | null, response: PolicyHistoryResponse) => void,
   ): ClientUnaryCall;
   /**
-   * Stores the content of an earlier version as a new version; history is never rewritten.
+   * Stores the content of an earlier version as a new version, so history is never rewritten.
    * Fails with NOT_FOUND for an unknown version, and like Set otherwise.
    */
   rollback(

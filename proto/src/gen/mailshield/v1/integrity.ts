@@ -78,14 +78,14 @@ export interface StatusResponse {
   lastSelfTest:
     | SelfTestResult
     | undefined;
-  /** True when this control-plane replica holds the lease and may restart components. */
+  /** True when this control-plane replica is the lease holder and may restart components. */
   leader: boolean;
-  /** Identity of the replica that holds the lease, when known. */
+  /** Identity of the lease holder, when known. */
   leaderIdentity: string;
 }
 
 export interface SelfTestRequest {
-  /** How long each canary may take, in seconds; 0 uses the control plane's configured deadline. */
+  /** Maximum time for each canary, in seconds. 0 uses the control plane's configured deadline. */
   deadlineSeconds: number;
 }
 
@@ -106,7 +106,7 @@ export interface SelfTestResult {
   startedAt: Date | undefined;
   finishedAt: Date | undefined;
   checks: SelfTestCheck[];
-  /** Why the run failed as a whole, such as an unreachable interceptor. */
+  /** Reason the run failed as a whole, such as an unreachable interceptor. */
   detail: string;
 }
 
@@ -1065,7 +1065,7 @@ export const SelfTestResult: MessageFns<SelfTestResult> = {
 };
 
 /**
- * The integrity monitor: what the control plane knows of every component, and the canary
+ * The integrity monitor: the control plane's view of every component, and the canary
  * self-test through the real pipeline.
  */
 export type IntegrityService = typeof IntegrityService;

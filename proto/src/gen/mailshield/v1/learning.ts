@@ -69,7 +69,7 @@ export interface LearnRequest {
   label: Label;
   /** Distinct tokens of the message, as the antispam tokenizer produced them. */
   tokens: string[];
-  /** Who taught the message, for the audit trail. */
+  /** Person or tool that taught the message, for the audit trail. */
   actor: string;
 }
 
@@ -81,7 +81,7 @@ export interface LearnResponse {
 }
 
 export interface GetModelRequest {
-  /** Version the caller already holds; 0 when it holds none. */
+  /** Version the caller already has, or 0 when it has none. */
   knownVersion: number;
 }
 

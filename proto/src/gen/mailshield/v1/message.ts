@@ -228,8 +228,8 @@ export function recordKindToJSON(object: RecordKind): string {
 export interface Envelope {
   /**
    * Address of the connecting client, as seen on the socket or in a PROXY header. Empty when
-   * the interceptor does not know it: a PROXY UNKNOWN header, or a peer in its cluster networks
-   * that sent no PROXY header. Address-based checks (SPF, block lists) are then skipped.
+   * the interceptor cannot determine it: a PROXY UNKNOWN header, or a peer in its cluster
+   * networks that sent no PROXY header. Address-based checks (SPF, block lists) are then skipped.
    */
   clientAddress: string;
   /** Reverse DNS name of the client, when it was looked up. */

@@ -22,7 +22,7 @@ export enum VirusAction {
   /** VIRUS_ACTION_DELETE_MESSAGE - Drop the whole message after a backup copy is stored. */
   VIRUS_ACTION_DELETE_MESSAGE = 3,
   /**
-   * VIRUS_ACTION_REJECT - Answer 550 in before-queue mode; in after-queue mode this acts as DELETE_MESSAGE, so the
+   * VIRUS_ACTION_REJECT - Answer 550 in before-queue mode. In after-queue mode this acts as DELETE_MESSAGE, so the
    * original stays in Backup.
    */
   VIRUS_ACTION_REJECT = 4,
@@ -383,11 +383,11 @@ export interface PolicyOverride {
 
 /** Antivirus settings of an override. */
 export interface AntivirusOverride {
-  /** Actions for inbound mail; only used when the override covers inbound mail. */
+  /** Actions for inbound mail, used only when the override covers inbound mail. */
   inbound:
     | VirusActionsOverride
     | undefined;
-  /** Actions for outbound mail; only used when the override covers outbound mail. */
+  /** Actions for outbound mail, used only when the override covers outbound mail. */
   outbound:
     | VirusActionsOverride
     | undefined;
@@ -403,7 +403,7 @@ export interface AntivirusOverride_SubjectTagsEntry {
   value: string;
 }
 
-/** Antivirus actions of an override; each one that is set replaces the less specific one. */
+/** Antivirus actions of an override. Each one that is set replaces the less specific one. */
 export interface VirusActionsOverride {
   onInfected?: VirusAction | undefined;
   onProtected?: VirusAction | undefined;
