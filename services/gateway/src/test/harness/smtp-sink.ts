@@ -35,6 +35,9 @@ export class SmtpSink {
         });
       },
     });
+    // A test that kills the gateway resets its delivery connections. smtp-server reports that
+    // as an 'error' event, which would crash the test process without a listener.
+    this.server.on('error', () => undefined);
   }
 
   async start(port = 0): Promise<number> {
