@@ -45,6 +45,9 @@ export class SmtpSink {
         });
       },
     });
+    // A client that resets its connection makes smtp-server emit 'error', which would crash
+    // the test process without a listener.
+    server.on('error', () => undefined);
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.server.once('error', reject);
